@@ -1,0 +1,1 @@
+//! The Lambda deploy state machine.

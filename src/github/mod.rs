@@ -1,0 +1,1 @@
+//! GitHub reporting: check runs, deployments.

@@ -1,0 +1,1 @@
+//! SNS notifications about a deploy.

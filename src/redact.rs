@@ -1,0 +1,150 @@
+//! The one `Redactor`: every secret value the run knows, and the `***` replacement applied to
+//! everything that leaves the process (log lines, check-run text, job summary, SNS messages,
+//! step outputs, the report file).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+/// The text that replaces a secret.
+pub const MASK: &str = "***";
+
+/// A cheap, shareable set of secret values.
+#[derive(Clone, Default)]
+pub struct Redactor {
+    secrets: Arc<RwLock<Vec<String>>>,
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redactor({} secrets)", self.secrets().len())
+    }
+}
+
+impl Redactor {
+    pub fn new() -> Redactor {
+        Redactor::default()
+    }
+
+    /// Registers a secret, and the pieces of it that may be printed on their own: each line of
+    /// a multi-line value and each string inside a JSON value. Returns the values that were new,
+    /// so that the caller can `::add-mask::` them.
+    pub fn add(&self, secret: &str) -> Vec<String> {
+        let mut added = Vec::new();
+        let mut secrets = self.secrets.write().unwrap_or_else(|e| e.into_inner());
+        for piece in pieces(secret) {
+            if !secrets.contains(&piece) {
+                secrets.push(piece.clone());
+                added.push(piece);
+            }
+        }
+        // Longest first, so that a secret containing another is replaced whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        added
+    }
+
+    pub fn secrets(&self) -> Vec<String> {
+        self.secrets
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// `text` with every secret replaced by `***`.
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let secrets = self.secrets.read().unwrap_or_else(|e| e.into_inner());
+        let mut out = Cow::Borrowed(text);
+        for secret in secrets.iter() {
+            if out.contains(secret.as_str()) {
+                out = Cow::Owned(out.replace(secret.as_str(), MASK));
+            }
+        }
+        out
+    }
+}
+
+fn pieces(secret: &str) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let trimmed = secret.trim_end_matches(['\n', '\r']);
+    if trimmed.is_empty() {
+        return pieces;
+    }
+    pieces.push(trimmed.to_owned());
+    if trimmed.contains('\n') {
+        pieces.extend(
+            trimmed
+                .lines()
+                .map(str::trim)
+                .filter(|line| line.len() >= 4)
+                .map(str::to_owned),
+        );
+    }
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(trimmed) {
+        collect_json_strings(&value, &mut pieces);
+    }
+    pieces
+}
+
+fn collect_json_strings(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(s) if s.len() >= 4 => out.push(s.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_json_strings(v, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| collect_json_strings(v, out)),
+        _ => {}
+    }
+}
+
+/// A value that must never be printed. `Debug` and `Display` show `***`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_every_occurrence_longest_first() {
+        let redactor = Redactor::new();
+        redactor.add("hunter2");
+        redactor.add("hunter2-xyz");
+        assert_eq!(redactor.redact("a hunter2-xyz b hunter2"), "a *** b ***");
+    }
+
+    #[test]
+    fn masks_lines_of_multi_line_secrets_and_json_strings() {
+        let redactor = Redactor::new();
+        let added = redactor.add("{\"user\":\"admin-user\",\"password\":\"p4ssw0rd!\"}");
+        assert!(added.contains(&"p4ssw0rd!".to_owned()));
+        assert_eq!(redactor.redact("password: p4ssw0rd!"), "password: ***");
+        redactor.add("line-one-secret\nline-two-secret\n");
+        assert_eq!(redactor.redact("x line-two-secret"), "x ***");
+    }
+
+    #[test]
+    fn secret_never_displays() {
+        let secret = Secret::new("token");
+        assert_eq!(format!("{secret} {secret:?}"), "*** ***");
+    }
+}

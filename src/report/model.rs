@@ -1,0 +1,219 @@
+//! `RunReport`: the one model of what happened, built from stage results and rendered by every
+//! sink (report file, console, job summary, check run, SNS). Pure data.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::events::{Block, Phase, Position};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RunStatus {
+    Succeeded,
+    Failed,
+    TimedOut,
+    Stopped,
+}
+
+impl RunStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            RunStatus::Succeeded => "SUCCEEDED",
+            RunStatus::Failed => "FAILED",
+            RunStatus::TimedOut => "TIMED_OUT",
+            RunStatus::Stopped => "STOPPED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PhaseStatus {
+    Succeeded,
+    Failed,
+    Skipped,
+    TimedOut,
+    Stopped,
+}
+
+impl PhaseStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            PhaseStatus::Succeeded => "SUCCEEDED",
+            PhaseStatus::Failed => "FAILED",
+            PhaseStatus::Skipped => "SKIPPED",
+            PhaseStatus::TimedOut => "TIMED_OUT",
+            PhaseStatus::Stopped => "STOPPED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CommandReport {
+    pub command: String,
+    /// 1-based line of the command in the buildspec.
+    pub line: usize,
+    /// `None` when the command was killed by a signal or never finished.
+    pub exit_code: Option<i32>,
+    pub block: Block,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseReport {
+    pub name: Phase,
+    pub status: PhaseStatus,
+    pub duration_ms: u64,
+    pub commands: Vec<CommandReport>,
+    /// CodeBuild's phase context message, when the phase failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// The last lines of the phase's output (redacted), for the check run text.
+    #[serde(skip)]
+    pub log_tail: Vec<String>,
+}
+
+/// One zip that the run produced or was given.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ArtifactReport {
+    /// `primary`, or the secondary artifact's identifier.
+    pub identifier: String,
+    /// The evaluated `artifacts.name`, when the buildspec sets one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Sorted entry names.
+    pub files: Vec<String>,
+    pub zip: String,
+    pub size: u64,
+    pub uncompressed_size: u64,
+    /// CodeSha256: base64 of the SHA-256 of the zip, as Lambda reports it.
+    pub sha256: String,
+    /// Over Lambda's 50 MB direct-upload limit: must go through S3.
+    pub needs_s3: bool,
+}
+
+/// The artifacts section of the report: the primary zip and any secondary ones.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ArtifactsReport {
+    #[serde(flatten)]
+    pub primary: Option<ArtifactReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub secondary: Vec<ArtifactReport>,
+}
+
+/// The result of deploying to one function.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct DeployEntry {
+    pub function_name: String,
+    pub function_arn: String,
+    pub environment: String,
+    pub region: String,
+    pub alias: String,
+    pub alias_arn: String,
+    /// The version the alias points at after the deploy.
+    pub version: String,
+    /// The version the alias pointed at before.
+    pub previous_version: String,
+    pub code_sha256: String,
+    /// False when the code was unchanged and nothing was uploaded or published.
+    pub deployed: bool,
+    pub rolled_back: bool,
+    pub package_size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_digest: Option<String>,
+    /// How the package reached Lambda: `direct`, `s3://bucket/key` or `image`.
+    pub upload: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub duration_ms: u64,
+}
+
+/// A test case that failed, from the buildspec `reports` section.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestFailure {
+    pub suite: String,
+    pub name: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct TestReport {
+    pub name: String,
+    pub files: Vec<String>,
+    pub total: u64,
+    pub passed: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    pub duration_ms: u64,
+    pub failures: Vec<TestFailure>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Warning {
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<Position>,
+}
+
+/// Everything a run did, in one value.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub status: RunStatus,
+    pub command: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    pub build_id: String,
+    pub buildspec: String,
+    pub phases: Vec<PhaseReport>,
+    pub exported_variables: BTreeMap<String, String>,
+    pub artifacts: Option<ArtifactsReport>,
+    pub deploy: Vec<DeployEntry>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub test_reports: Vec<TestReport>,
+    pub warnings: Vec<Warning>,
+    /// The phase that failed first, e.g. `BUILD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_phase: Option<Phase>,
+    /// The error that ended the run, rendered for people.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The failing command's position, for annotations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_position: Option<Position>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_url: Option<String>,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub duration_ms: u64,
+}
+
+impl RunReport {
+    pub fn new(command: &str, build_id: &str) -> RunReport {
+        RunReport {
+            status: RunStatus::Succeeded,
+            command: command.to_owned(),
+            environment: None,
+            build_id: build_id.to_owned(),
+            buildspec: String::new(),
+            phases: Vec::new(),
+            exported_variables: BTreeMap::new(),
+            artifacts: None,
+            deploy: Vec::new(),
+            test_reports: Vec::new(),
+            warnings: Vec::new(),
+            failed_phase: None,
+            error: None,
+            error_position: None,
+            commit: None,
+            run_url: None,
+            started_at: chrono::Utc::now(),
+            duration_ms: 0,
+        }
+    }
+}
