@@ -77,7 +77,8 @@ pub async fn run(cli: Cli, env: Env) -> ExitStatus {
     match command {
         Command::Validate => validate(&run),
         Command::Run | Command::Build => build_command(&run, command).await,
-        Command::Package | Command::Rollback | Command::Post => {
+        Command::Rollback => crate::deploy::rollback_command(&run).await,
+        Command::Package | Command::Post => {
             eprintln!("error: `{}` is not available yet", command.name());
             ExitStatus::InvalidInput
         }
@@ -264,6 +265,14 @@ async fn build_command(run: &Run, command: Command) -> ExitStatus {
         Ok(settings) => settings,
         Err(err) => return input_failure(&err),
     };
+    // Deploy inputs are resolved before anything runs: a bad one exits 2 with nothing changed.
+    let deploy_plan = match command {
+        Command::Run => match crate::deploy::plan(run) {
+            Ok(plan) => Some(plan),
+            Err(err) => return input_failure(&err),
+        },
+        _ => None,
+    };
     let spec = match load_buildspec(run, &settings.source) {
         Ok(spec) => spec,
         Err(status) => {
@@ -356,8 +365,38 @@ async fn build_command(run: &Run, command: Command) -> ExitStatus {
             report.error = Some(message);
         }
     }
+    if let Some(plan) = &deploy_plan {
+        deploy_after_build(run, plan, &mut report).await;
+    }
     state.clean();
     finish(run, &settings, report).await
+}
+
+/// Deploys a SUCCEEDED build's package; a failed build only notifies.
+async fn deploy_after_build(run: &Run, plan: &crate::deploy::DeployPlan, report: &mut RunReport) {
+    if plan.is_empty() {
+        return;
+    }
+    if report.status != RunStatus::Succeeded {
+        crate::deploy::notify_build_failure(run, plan, report).await;
+        return;
+    }
+    // DEPLOY PACKAGE: the zip to deploy is the primary artifact that packaging produced.
+    let package = report
+        .artifacts
+        .as_ref()
+        .and_then(|artifacts| artifacts.primary.clone());
+    let Some(package) = package else {
+        let message = "nothing to deploy: the build produced no primary artifact; add an `artifacts` section to the buildspec or set `zip-file`".to_owned();
+        eprintln!("error: {message}");
+        report.status = RunStatus::Failed;
+        report.error = Some(message);
+        return;
+    };
+    let status = crate::deploy::run(run, plan, &package, report).await;
+    if let Some(error) = report.error.as_ref().filter(|_| !status.is_success()) {
+        eprintln!("error: {error}");
+    }
 }
 
 fn report_parse_warnings(run: &Run, spec: &Buildspec, report: &mut RunReport) {
