@@ -40,6 +40,7 @@ fn unique(prefix: &str) -> String {
 /// Runs the aws CLI against moto and parses its JSON answer.
 fn aws(args: &[&str]) -> Value {
     let output = std::process::Command::new("aws")
+        .args(["--endpoint-url", &Moto::shared().endpoint()])
         .args(args)
         .envs(Moto::shared().env())
         .output()
@@ -102,9 +103,8 @@ fn describe_zip(path: &Path, uncompressed: u64) -> ArtifactReport {
 }
 
 fn handler(version: &str) -> ArtifactReport {
-    let code = format!(
-        "def lambda_handler(event, context):\n    return {{\"version\": \"{version}\"}}\n"
-    );
+    let code =
+        format!("def lambda_handler(event, context):\n    return {{\"version\": \"{version}\"}}\n");
     package(&[("lambda_function.py", code.as_bytes())])
 }
 
@@ -279,11 +279,15 @@ impl Deploy {
             .unwrap()
             .iter()
             .filter_map(|e| match e {
-                Event::DeployProgress { function, message } => Some(format!("{function}: {message}")),
-                Event::Log { message, .. } => Some(message.clone()),
-                Event::RolledBack { function, to_version, reason } => {
-                    Some(format!("{function}: rolled back to {to_version}: {reason}"))
+                Event::DeployProgress { function, message } => {
+                    Some(format!("{function}: {message}"))
                 }
+                Event::Log { message, .. } => Some(message.clone()),
+                Event::RolledBack {
+                    function,
+                    to_version,
+                    reason,
+                } => Some(format!("{function}: rolled back to {to_version}: {reason}")),
                 _ => None,
             })
             .collect()
@@ -314,7 +318,10 @@ async fn environment_from_the_branch_and_a_name_template() {
     let code = handler("v1");
     let done = Deploy::new()
         .input("function-name", &format!("{base}-{{environment}}"))
-        .input("branch-environments", "develop: dev\n'release/*': staging\nmain: prod")
+        .input(
+            "branch-environments",
+            "develop: dev\n'release/*': staging\nmain: prod",
+        )
         .env("GITHUB_REF", "refs/heads/release/2.0")
         .run(&code)
         .await;
@@ -331,7 +338,10 @@ async fn environment_from_the_branch_and_a_name_template() {
     let (version, weights, description) = alias(&staging, "live").await.expect("alias live");
     assert_eq!(version, "1");
     assert!(weights.is_empty());
-    assert!(description.starts_with("lambda-pipeline commit=0123456789ab"), "{description}");
+    assert!(
+        description.starts_with("lambda-pipeline commit=0123456789ab"),
+        "{description}"
+    );
     // Step outputs.
     let outputs = &done.outputs;
     assert_eq!(outputs["version"], "1");
@@ -361,7 +371,12 @@ async fn environment_from_targets_with_several_functions() {
         .run(&code)
         .await;
     assert_eq!(done.status, DeployStatus::Succeeded, "{done:#?}");
-    let names: Vec<_> = done.report.deploy.iter().map(|e| e.function_name.clone()).collect();
+    let names: Vec<_> = done
+        .report
+        .deploy
+        .iter()
+        .map(|e| e.function_name.clone())
+        .collect();
     assert_eq!(names, [api.clone(), worker.clone()]);
     for name in [&api, &worker] {
         assert_eq!(alias(name, "current").await.unwrap().0, "1");
@@ -389,7 +404,11 @@ async fn unchanged_redeploy_publishes_no_version() {
     assert_eq!(entry.upload, "none");
     assert_eq!(versions(&name).await, ["1"], "no new version");
     assert_eq!(again.outputs["deployed"], "false");
-    assert!(again.log.iter().any(|l| l.contains("code unchanged")), "{:?}", again.log);
+    assert!(
+        again.log.iter().any(|l| l.contains("code unchanged")),
+        "{:?}",
+        again.log
+    );
 
     // `force` deploys anyway.
     let forced = Deploy::new()
@@ -439,7 +458,13 @@ async fn a_package_over_50_mb_goes_through_s3() {
         state ^= state << 17;
         chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
     }
-    let code = package(&[("blob.bin", &noise), ("lambda_function.py", b"def lambda_handler(e, c):\n    return 1\n")]);
+    let code = package(&[
+        ("blob.bin", &noise),
+        (
+            "lambda_function.py",
+            b"def lambda_handler(e, c):\n    return 1\n",
+        ),
+    ]);
     assert!(code.size > 50 * 1024 * 1024);
     let done = Deploy::new()
         .input("function-name", &name)
@@ -480,7 +505,10 @@ async fn a_package_over_50_mb_without_a_bucket_fails_before_uploading() {
 async fn canary_sets_weights_then_clears_them() {
     let name = unique("canary");
     create_function(&name).await;
-    let first = Deploy::new().input("function-name", &name).run(&handler("v1")).await;
+    let first = Deploy::new()
+        .input("function-name", &name)
+        .run(&handler("v1"))
+        .await;
     assert_eq!(first.status, DeployStatus::Succeeded, "{first:#?}");
     let proxy = FaultProxy::start(&Moto::shared().endpoint());
     let done = Deploy::new()
@@ -502,7 +530,10 @@ async fn canary_sets_weights_then_clears_them() {
         json!({"2": 0.1})
     );
     assert_eq!(updates[1]["FunctionVersion"], "2");
-    assert_eq!(updates[1]["RoutingConfig"]["AdditionalVersionWeights"], json!({}));
+    assert_eq!(
+        updates[1]["RoutingConfig"]["AdditionalVersionWeights"],
+        json!({})
+    );
     let (version, weights, description) = alias(&name, "live").await.unwrap();
     assert_eq!((version.as_str(), weights.len()), ("2", 0));
     assert!(description.contains("previous=1"), "{description}");
@@ -512,7 +543,10 @@ async fn canary_sets_weights_then_clears_them() {
 async fn linear_shift_steps_through_the_weights() {
     let name = unique("linear");
     create_function(&name).await;
-    Deploy::new().input("function-name", &name).run(&handler("v1")).await;
+    Deploy::new()
+        .input("function-name", &name)
+        .run(&handler("v1"))
+        .await;
     let proxy = FaultProxy::start(&Moto::shared().endpoint());
     let done = Deploy::new()
         .input("function-name", &name)
@@ -529,39 +563,35 @@ async fn linear_shift_steps_through_the_weights() {
     assert_eq!(weights, [json!({"2": 0.4}), json!({"2": 0.8}), json!({})]);
 }
 
+/// A proxy that answers CloudWatch DescribeAlarms with `alarms` as `(name, state)`.
+fn alarms_proxy(alarms: &[(&str, &str)]) -> FaultProxy {
+    let proxy = FaultProxy::start(&Moto::shared().endpoint());
+    let metric_alarms: Vec<Value> = alarms
+        .iter()
+        .map(|(name, state)| json!({"AlarmName": name, "StateValue": state}))
+        .collect();
+    proxy.rule(
+        Rule::on("POST", "/operation/DescribeAlarms")
+            .respond_cbor(&json!({"MetricAlarms": metric_alarms})),
+    );
+    proxy
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_alarm_during_the_shift_rolls_back() {
     let name = unique("alarm");
     create_function(&name).await;
-    Deploy::new().input("function-name", &name).run(&handler("v1")).await;
+    Deploy::new()
+        .input("function-name", &name)
+        .run(&handler("v1"))
+        .await;
     let alarm = unique("errors");
-    let config = Moto::shared().sdk_config().await;
-    let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
-    cloudwatch
-        .put_metric_alarm()
-        .alarm_name(&alarm)
-        .metric_name("Errors")
-        .namespace("AWS/Lambda")
-        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
-        .period(60)
-        .evaluation_periods(1)
-        .threshold(1.0)
-        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold)
-        .send()
-        .await
-        .unwrap();
-    cloudwatch
-        .set_alarm_state()
-        .alarm_name(&alarm)
-        .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
-        .state_reason("test")
-        .send()
-        .await
-        .unwrap();
+    let proxy = alarms_proxy(&[(&alarm, "ALARM")]);
     let done = Deploy::new()
         .input("function-name", &name)
         .input("traffic-shift", "canary 20 10s")
         .input("alarms", &alarm)
+        .through(&proxy)
         .run(&handler("v2"))
         .await;
     assert_eq!(done.status, DeployStatus::RolledBack, "{done:#?}");
@@ -570,21 +600,56 @@ async fn an_alarm_during_the_shift_rolls_back() {
     assert_eq!(entry.version, "1");
     assert!(entry.error.as_deref().unwrap().contains(&alarm));
     assert_eq!(done.outputs["rolled-back"], "true");
+    let updates: Vec<Value> = proxy
+        .requests_to("PUT", &format!("/functions/{name}/aliases/live"))
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    assert_eq!(updates.len(), 2, "{updates:#?}");
+    assert_eq!(
+        updates[0]["RoutingConfig"]["AdditionalVersionWeights"],
+        json!({"2": 0.2})
+    );
+    assert_eq!(updates[1]["FunctionVersion"], "1");
     let (version, weights, _) = alias(&name, "live").await.unwrap();
     assert_eq!((version.as_str(), weights.len()), ("1", 0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_quiet_alarm_lets_the_shift_finish() {
+    let name = unique("quiet");
+    create_function(&name).await;
+    Deploy::new()
+        .input("function-name", &name)
+        .run(&handler("v1"))
+        .await;
+    let proxy = alarms_proxy(&[("errors-quiet", "OK")]);
+    let done = Deploy::new()
+        .input("function-name", &name)
+        .input("traffic-shift", "canary 20 1s")
+        .input("alarms", "errors-quiet")
+        .through(&proxy)
+        .run(&handler("v2"))
+        .await;
+    assert_eq!(done.status, DeployStatus::Succeeded, "{done:#?}");
+    assert!(proxy.requests_to("POST", "DescribeAlarms").len() >= 3);
+    assert_eq!(alias(&name, "live").await.unwrap().0, "2");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_missing_alarm_fails_before_anything_changes() {
     let name = unique("noalarm");
     create_function(&name).await;
+    let proxy = alarms_proxy(&[]);
     let done = Deploy::new()
         .input("function-name", &name)
         .input("alarms", "no-such-alarm-anywhere")
+        .through(&proxy)
         .run(&handler("v1"))
         .await;
     assert_eq!(done.status, DeployStatus::Failed);
-    assert!(done.entry().error.as_deref().unwrap().contains("`no-such-alarm-anywhere`"));
+    let error = done.entry().error.clone().unwrap();
+    assert!(error.contains("`no-such-alarm-anywhere`"), "{error}");
     assert!(versions(&name).await.is_empty());
 }
 
@@ -592,14 +657,24 @@ async fn a_missing_alarm_fails_before_anything_changes() {
 async fn rollback_command_moves_the_alias_back() {
     let name = unique("rollback");
     create_function(&name).await;
-    let deploy = || Deploy::new().input("function-name", &name).input("environment", "prod");
-    assert_eq!(deploy().run(&handler("v1")).await.status, DeployStatus::Succeeded);
+    let deploy = || {
+        Deploy::new()
+            .input("function-name", &name)
+            .input("environment", "prod")
+    };
+    assert_eq!(
+        deploy().run(&handler("v1")).await.status,
+        DeployStatus::Succeeded
+    );
     let second = deploy().run(&handler("v2")).await;
     assert_eq!(second.entry().version, "2", "{second:#?}");
     assert_eq!(second.entry().previous_version, "1");
 
     let rollback = deploy();
-    assert_eq!(rollback.rollback().await, lambda_pipeline::ExitStatus::Success);
+    assert_eq!(
+        rollback.rollback().await,
+        lambda_pipeline::ExitStatus::Success
+    );
     let (version, _, description) = alias(&name, "live").await.unwrap();
     assert_eq!(version, "1");
     assert!(description.contains("previous=2"), "{description}");
@@ -613,11 +688,17 @@ async fn rollback_command_moves_the_alias_back() {
 async fn rollback_without_a_record_fails_clearly() {
     let name = unique("norecord");
     create_function(&name).await;
-    let first = Deploy::new().input("function-name", &name).run(&handler("v1")).await;
+    let first = Deploy::new()
+        .input("function-name", &name)
+        .run(&handler("v1"))
+        .await;
     assert_eq!(first.status, DeployStatus::Succeeded);
     // The first deploy created the alias: there is no previous version to go back to.
     let rollback = Deploy::new().input("function-name", &name);
-    assert_eq!(rollback.rollback().await, lambda_pipeline::ExitStatus::Failure);
+    assert_eq!(
+        rollback.rollback().await,
+        lambda_pipeline::ExitStatus::Failure
+    );
     assert_eq!(alias(&name, "live").await.unwrap().0, "1");
 }
 
@@ -625,7 +706,10 @@ async fn rollback_without_a_record_fails_clearly() {
 async fn smoke_test_mismatch_fails_before_traffic_moves() {
     let name = unique("smoke");
     create_function(&name).await;
-    Deploy::new().input("function-name", &name).run(&handler("v1")).await;
+    Deploy::new()
+        .input("function-name", &name)
+        .run(&handler("v1"))
+        .await;
     // moto's Docker-free backend echoes the payload back.
     let passed = Deploy::new()
         .input("function-name", &name)
@@ -645,7 +729,11 @@ async fn smoke_test_mismatch_fails_before_traffic_moves() {
     assert_eq!(failed.status, DeployStatus::Failed);
     let error = failed.entry().error.clone().unwrap();
     assert!(error.contains("$.n is 1, expected 2"), "{error}");
-    assert_eq!(alias(&name, "live").await.unwrap().0, "2", "traffic must not move");
+    assert_eq!(
+        alias(&name, "live").await.unwrap().0,
+        "2",
+        "traffic must not move"
+    );
 }
 
 /// Creates an SNS topic with an SQS queue subscribed; returns (topic ARN, queue URL).
@@ -726,7 +814,10 @@ async fn sns_message_read_back_through_sqs() {
         .expect("a success message");
     assert_eq!(success["Subject"], format!("Deployed {name} v1 to dev"));
     assert_eq!(success["MessageAttributes"]["environment"]["Value"], "dev");
-    assert_eq!(success["MessageAttributes"]["function"]["Value"], name.as_str());
+    assert_eq!(
+        success["MessageAttributes"]["function"]["Value"],
+        name.as_str()
+    );
     let message: Value = serde_json::from_str(success["Message"].as_str().unwrap()).unwrap();
     assert_eq!(message["status"], "succeeded");
     assert_eq!(message["environment"], "dev");
@@ -735,7 +826,10 @@ async fn sns_message_read_back_through_sqs() {
     assert_eq!(message["alias"], "live");
     assert_eq!(message["code_sha256"], code.sha256.as_str());
     assert_eq!(message["commit"], COMMIT);
-    assert_eq!(message["run_url"], "https://github.com/octo/hello/actions/runs/4242");
+    assert_eq!(
+        message["run_url"],
+        "https://github.com/octo/hello/actions/runs/4242"
+    );
     assert!(message["duration_ms"].is_u64());
     assert!(
         envelopes
@@ -750,7 +844,10 @@ async fn a_failed_sns_publish_is_a_warning() {
     create_function(&name).await;
     let done = Deploy::new()
         .input("function-name", &name)
-        .input("sns-topic-arn", "arn:aws:sns:us-east-1:123456789012:no-such-topic")
+        .input(
+            "sns-topic-arn",
+            "arn:aws:sns:us-east-1:123456789012:no-such-topic",
+        )
         .run(&handler("v1"))
         .await;
     assert_eq!(done.status, DeployStatus::Succeeded, "{done:#?}");
@@ -770,7 +867,9 @@ fn github_token() -> String {
     format!(
         "{}.{}.c2ln",
         encode(r#"{"alg":"RS256","typ":"JWT"}"#),
-        encode(r#"{"sub":"repo:octo/hello:environment:prod","aud":"sts.amazonaws.com","iss":"https://token.actions.githubusercontent.com"}"#)
+        encode(
+            r#"{"sub":"repo:octo/hello:environment:prod","aud":"sts.amazonaws.com","iss":"https://token.actions.githubusercontent.com"}"#
+        )
     )
 }
 
@@ -806,7 +905,10 @@ async fn oidc_through_a_local_token_endpoint() {
         )
         .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token-xyz")
         .input("function-name", &name)
-        .input("role-to-assume", "arn:aws:iam::123456789012:role/gha-deploy")
+        .input(
+            "role-to-assume",
+            "arn:aws:iam::123456789012:role/gha-deploy",
+        )
         .through(&proxy)
         .run(&handler("v1"))
         .await;
@@ -814,8 +916,9 @@ async fn oidc_through_a_local_token_endpoint() {
     server.verify().await;
     let sts = proxy.requests_to("POST", "/");
     assert!(
-        sts.iter().any(|r| r.body.contains("Action=AssumeRoleWithWebIdentity")
-            && r.body.contains("gha-deploy")),
+        sts.iter()
+            .any(|r| r.body.contains("Action=AssumeRoleWithWebIdentity")
+                && r.body.contains("gha-deploy")),
         "{sts:#?}"
     );
 }
@@ -840,14 +943,20 @@ async fn a_refused_assume_role_names_the_token_claims() {
         )
         .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token-xyz")
         .input("function-name", &name)
-        .input("role-to-assume", "arn:aws:iam::123456789012:role/gha-deploy")
+        .input(
+            "role-to-assume",
+            "arn:aws:iam::123456789012:role/gha-deploy",
+        )
         .through(&proxy)
         .run(&handler("v1"))
         .await;
     assert_eq!(done.status, DeployStatus::Failed);
     let error = done.entry().error.clone().unwrap();
     assert!(error.contains("AccessDenied"), "{error}");
-    assert!(error.contains("sub=`repo:octo/hello:environment:prod`"), "{error}");
+    assert!(
+        error.contains("sub=`repo:octo/hello:environment:prod`"),
+        "{error}"
+    );
     assert!(error.contains("aud=`sts.amazonaws.com`"), "{error}");
     assert!(versions(&name).await.is_empty());
 }
@@ -886,10 +995,20 @@ async fn in_progress_then_successful_is_waited_for() {
         .iter()
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
-    let first_poll = order.iter().position(|r| r.contains("/configuration")).unwrap();
-    let update = order.iter().position(|r| r.starts_with("PUT") && r.contains("/code")).unwrap();
+    let first_poll = order
+        .iter()
+        .position(|r| r.contains("/configuration"))
+        .unwrap();
+    let update = order
+        .iter()
+        .position(|r| r.starts_with("PUT") && r.contains("/code"))
+        .unwrap();
     assert!(first_poll < update, "{order:#?}");
-    assert!(done.log.iter().any(|l| l.contains("InProgress")), "{:?}", done.log);
+    assert!(
+        done.log.iter().any(|l| l.contains("InProgress")),
+        "{:?}",
+        done.log
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -904,7 +1023,10 @@ async fn a_failed_update_stops_the_deploy() {
     proxy.rule(
         Rule::on("GET", &format!("/functions/{name}/configuration"))
             .patch("LastUpdateStatus", json!("Failed"))
-            .patch("LastUpdateStatusReason", json!("unzipped size must be smaller than 262144000 bytes")),
+            .patch(
+                "LastUpdateStatusReason",
+                json!("unzipped size must be smaller than 262144000 bytes"),
+            ),
     );
     let done = Deploy::new()
         .input("function-name", &name)
@@ -925,13 +1047,13 @@ async fn wait_timeout_names_the_stuck_state() {
     create_function(&name).await;
     let proxy = FaultProxy::start(&Moto::shared().endpoint());
     proxy.rule(
+        Rule::on("GET", &format!("/functions/{name}/configuration"))
+            .patch("LastUpdateStatus", json!("InProgress")),
+    );
+    proxy.rule(
         Rule::on("GET", &format!("/functions/{name}"))
             .patch("Configuration.LastUpdateStatus", json!("InProgress"))
             .patch("Configuration.State", json!("Active")),
-    );
-    proxy.rule(
-        Rule::on("GET", &format!("/functions/{name}/configuration"))
-            .patch("LastUpdateStatus", json!("InProgress")),
     );
     let done = Deploy::new()
         .input("function-name", &name)
@@ -990,13 +1112,21 @@ async fn throttling_conflicts_and_server_errors_are_retried() {
 async fn a_function_error_in_the_smoke_test_keeps_traffic_where_it_was() {
     let name = unique("smoke-error");
     create_function(&name).await;
-    Deploy::new().input("function-name", &name).run(&handler("v1")).await;
+    Deploy::new()
+        .input("function-name", &name)
+        .run(&handler("v1"))
+        .await;
     let proxy = FaultProxy::start(&Moto::shared().endpoint());
-    proxy.rule(Rule::on("POST", &format!("/functions/{name}/invocations")).respond(
-        200,
-        &[("x-amz-function-error", "Unhandled"), ("content-type", "application/json")],
-        r#"{"errorMessage":"boom","errorType":"RuntimeError"}"#,
-    ));
+    proxy.rule(
+        Rule::on("POST", &format!("/functions/{name}/invocations")).respond(
+            200,
+            &[
+                ("x-amz-function-error", "Unhandled"),
+                ("content-type", "application/json"),
+            ],
+            r#"{"errorMessage":"boom","errorType":"RuntimeError"}"#,
+        ),
+    );
     let done = Deploy::new()
         .input("function-name", &name)
         .input("smoke-test", r#"{"name":"smoke"}"#)
@@ -1009,7 +1139,11 @@ async fn a_function_error_in_the_smoke_test_keeps_traffic_where_it_was() {
     assert!(error.contains("boom"), "{error}");
     let invoke = proxy.requests_to("POST", "/invocations");
     assert!(invoke[0].path.contains("Qualifier=2"), "{invoke:#?}");
-    assert_eq!(alias(&name, "live").await.unwrap().0, "1", "traffic must not move");
+    assert_eq!(
+        alias(&name, "live").await.unwrap().0,
+        "1",
+        "traffic must not move"
+    );
     assert!(proxy.requests_to("PUT", "/aliases/live").is_empty());
 }
 
@@ -1054,7 +1188,10 @@ fn rejects(inputs: &[(&str, &str)], expected: &[&str]) {
     for text in expected {
         assert!(out.stderr.contains(text), "expected `{text}` in\n{out}");
     }
-    assert!(out.workspace_file("ran").is_none(), "the build must not run");
+    assert!(
+        out.workspace_file("ran").is_none(),
+        "the build must not run"
+    );
     assert_eq!(runtime.block_on(code_sha(&name)), sha);
     assert!(runtime.block_on(versions(&name)).is_empty());
     assert!(runtime.block_on(alias(&name, "live")).is_none());
@@ -1080,7 +1217,12 @@ fn bad_input_malformed_targets() {
             ("environment", "dev"),
             ("targets", "dev:\n  function: {name}\n  alais: live\n"),
         ],
-        &["input `targets`", "line 3, column 3", "unknown key `alais`", "did you mean `alias`"],
+        &[
+            "input `targets`",
+            "line 3, column 3",
+            "unknown key `alais`",
+            "did you mean `alias`",
+        ],
     );
     rejects(
         &[
@@ -1088,7 +1230,7 @@ fn bad_input_malformed_targets() {
             ("environment", "dev"),
             ("targets", "dev:\n  function: [{name}\n"),
         ],
-        &["input `targets`", "line 3"],
+        &["input `targets`", "line 2, column 13", "unclosed bracket"],
     );
 }
 
@@ -1098,13 +1240,19 @@ fn bad_input_traffic_shift() {
         &[("traffic-shift", "canary 150 5m")],
         &["input `traffic-shift`", "above 0 and below 100"],
     );
-    rejects(&[("traffic-shift", "blue-green")], &["input `traffic-shift`", "canary <percent> <duration>"]);
+    rejects(
+        &[("traffic-shift", "blue-green")],
+        &["input `traffic-shift`", "canary <percent> <duration>"],
+    );
 }
 
 #[test]
 fn bad_input_invalid_arns() {
     rejects(
-        &[("function-name", "arn:aws:lambda:us-east-1:1234:function:{name}")],
+        &[(
+            "function-name",
+            "arn:aws:lambda:us-east-1:1234:function:{name}",
+        )],
         &["input `function-name`", "not a valid Lambda function ARN"],
     );
     rejects(

@@ -32,7 +32,8 @@ pub async fn sdk_config(
         .or_else(|| env.get("AWS_REGION").map(str::to_owned))
         .or_else(|| env.get("AWS_DEFAULT_REGION").map(str::to_owned))
         .unwrap_or_else(|| "us-east-1".to_owned());
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.clone()));
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.clone()));
     if let Some(endpoint) = env.get("AWS_ENDPOINT_URL") {
         loader = loader.endpoint_url(endpoint);
     }
@@ -186,7 +187,11 @@ impl OidcProvider {
 
     /// GETs the runner's token endpoint with our audience.
     async fn fetch_token(&self) -> Result<String, String> {
-        let separator = if self.request_url.contains('?') { '&' } else { '?' };
+        let separator = if self.request_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
         let url = format!("{}{separator}audience={AUDIENCE}", self.request_url);
         let response = self
             .http
@@ -232,7 +237,11 @@ pub fn describe_claims(token: &str) -> String {
         serde_json::Value::Null => "(none)".to_owned(),
         other => other.to_string(),
     };
-    format!("sub=`{}`, aud=`{}`", text(&claims["sub"]), text(&claims["aud"]))
+    format!(
+        "sub=`{}`, aud=`{}`",
+        text(&claims["sub"]),
+        text(&claims["aud"])
+    )
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use super::rollback::AliasRecord;
 use super::shift::{AliasMove, AliasState, Moved};
 use super::target::{DIRECT_UPLOAD_LIMIT, FunctionTarget, S3Location, UNZIPPED_LIMIT};
 use super::wait::{self, Settled};
-use super::{smoke, shift};
+use super::{shift, smoke};
 use crate::cancel::CancelToken;
 use crate::events::{Event, EventBus};
 use crate::report::model::{ArtifactReport, DeployEntry};
@@ -91,7 +91,11 @@ fn fail(phase: &'static str) -> impl Fn(String) -> Failure {
 }
 
 /// Deploys the shared package to one function.
-pub async fn deploy(shared: Arc<Shared>, clients: Clients, target: FunctionTarget) -> FunctionResult {
+pub async fn deploy(
+    shared: Arc<Shared>,
+    clients: Clients,
+    target: FunctionTarget,
+) -> FunctionResult {
     let started = StdInstant::now();
     let mut entry = DeployEntry {
         function_name: target.name.clone(),
@@ -179,7 +183,10 @@ impl Deployer<'_> {
         .await
         .map_err(fail("wait"))?;
         let alias = self.alias_state().await?;
-        entry.previous_version = alias.as_ref().map(|a| a.version.clone()).unwrap_or_default();
+        entry.previous_version = alias
+            .as_ref()
+            .map(|a| a.version.clone())
+            .unwrap_or_default();
         let unchanged = settled.code_sha256.as_deref() == Some(package.sha256.as_str());
         if self.shared.dry_run {
             self.describe_plan(unchanged, alias.as_ref());
@@ -258,7 +265,12 @@ impl Deployer<'_> {
         })?;
         entry.function_arn = config.function_arn().unwrap_or_default().to_owned();
         if entry.region.is_empty() {
-            entry.region = entry.function_arn.split(':').nth(3).unwrap_or("").to_owned();
+            entry.region = entry
+                .function_arn
+                .split(':')
+                .nth(3)
+                .unwrap_or("")
+                .to_owned();
         }
         if config.package_type() == Some(&PackageType::Image) {
             return Err(Failure {
@@ -458,12 +470,16 @@ impl Deployer<'_> {
             .decode(&package.sha256)
             .map(|bytes| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
             .unwrap_or_else(|_| package.sha256.replace(['/', '+', '='], "_"));
-        let key = [location.prefix.as_str(), &self.target.name, &format!("{hex}.zip")]
-            .iter()
-            .filter(|p| !p.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join("/");
+        let key = [
+            location.prefix.as_str(),
+            &self.target.name,
+            &format!("{hex}.zip"),
+        ]
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("/");
         self.progress(format!(
             "uploading {} bytes to s3://{}/{key}",
             package.size, location.bucket
@@ -579,7 +595,9 @@ impl Deployer<'_> {
             Moved::Cancelled { alias_arn } => {
                 entry.alias_arn = alias_arn;
                 entry.version = entry.previous_version.clone();
-                entry.error = Some("cancelled during the traffic shift; the old routing is restored".to_owned());
+                entry.error = Some(
+                    "cancelled during the traffic shift; the old routing is restored".to_owned(),
+                );
                 Ok(Outcome::Cancelled)
             }
         }
@@ -590,9 +608,15 @@ impl Deployer<'_> {
         let code = if unchanged && !self.shared.force {
             "code unchanged: no upload, no publish".to_owned()
         } else if package.needs_s3 || package.size > DIRECT_UPLOAD_LIMIT {
-            format!("would upload {} bytes through S3 and publish a version", package.size)
+            format!(
+                "would upload {} bytes through S3 and publish a version",
+                package.size
+            )
         } else {
-            format!("would upload {} bytes directly and publish a version", package.size)
+            format!(
+                "would upload {} bytes directly and publish a version",
+                package.size
+            )
         };
         let alias_text = match alias {
             Some(a) => format!(
@@ -606,12 +630,19 @@ impl Deployer<'_> {
         } else {
             ""
         };
-        self.progress(format!("dry run: {code}; {alias_text}{smoke}; nothing changed"));
+        self.progress(format!(
+            "dry run: {code}; {alias_text}{smoke}; nothing changed"
+        ));
     }
 }
 
 /// Checks that every alarm exists, before anything changes.
-pub async fn check_alarms(clients: &Clients, limiter: &Limiter, alarms: &[String], timeout: Duration) -> Result<(), String> {
+pub async fn check_alarms(
+    clients: &Clients,
+    limiter: &Limiter,
+    alarms: &[String],
+    timeout: Duration,
+) -> Result<(), String> {
     let found = shift::alarm_states(&clients.cloudwatch, limiter, alarms, timeout).await?;
     let missing: Vec<&str> = alarms
         .iter()
@@ -623,7 +654,11 @@ pub async fn check_alarms(clients: &Clients, limiter: &Limiter, alarms: &[String
     } else {
         Err(format!(
             "CloudWatch alarm(s) {} do not exist; check `alarms`",
-            missing.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            missing
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
     }
 }

@@ -127,8 +127,10 @@ pub async fn run(
     let started = std::time::Instant::now();
     report.environment = Some(plan.environment.clone());
     if plan.dry_run {
-        run.bus
-            .log(Level::Info, format!("Deploy plan (dry run):\n{}", describe(plan)));
+        run.bus.log(
+            Level::Info,
+            format!("Deploy plan (dry run):\n{}", describe(plan)),
+        );
     }
     let limiter = retry::Limiter::new();
     if !plan.dry_run {
@@ -227,7 +229,10 @@ fn summarize(results: &[lambda::FunctionResult], report: &mut RunReport) -> Depl
             .iter()
             .filter_map(|r| {
                 r.entry.error.as_ref().map(|e| {
-                    let phase = r.failed_phase.map(|p| format!(" ({p})")).unwrap_or_default();
+                    let phase = r
+                        .failed_phase
+                        .map(|p| format!(" ({p})"))
+                        .unwrap_or_default();
                     format!("deploy to `{}` failed{phase}: {e}", r.entry.function_name)
                 })
             })
@@ -253,7 +258,11 @@ pub fn describe(plan: &DeployPlan) -> String {
                 .as_deref()
                 .map(|r| format!(", role {r}"))
                 .unwrap_or_default(),
-            if target.smoke_test.is_some() { ", smoke test" } else { "" },
+            if target.smoke_test.is_some() {
+                ", smoke test"
+            } else {
+                ""
+            },
             if target.alarms.is_empty() {
                 String::new()
             } else {
@@ -265,11 +274,18 @@ pub fn describe(plan: &DeployPlan) -> String {
         lines.push("  force: deploy even when the code is unchanged".to_owned());
     }
     if let Some(s3) = &plan.s3 {
-        lines.push(format!("  packages over 50 MB go to s3://{}/{}", s3.bucket, s3.prefix));
+        lines.push(format!(
+            "  packages over 50 MB go to s3://{}/{}",
+            s3.bucket, s3.prefix
+        ));
     }
     if let Some(notify) = &plan.notify {
         let events: Vec<&str> = notify.events.iter().map(|e| e.name()).collect();
-        lines.push(format!("  notify {} on {}", notify.topic_arn, events.join(", ")));
+        lines.push(format!(
+            "  notify {} on {}",
+            notify.topic_arn,
+            events.join(", ")
+        ));
     }
     lines.join("\n")
 }
@@ -286,23 +302,37 @@ fn write_outputs(run: &Run, entries: &[DeployEntry]) {
 }
 
 pub fn output_records(entries: &[DeployEntry]) -> Vec<(String, String)> {
-    let join = |f: &dyn Fn(&DeployEntry) -> String| {
-        entries.iter().map(f).collect::<Vec<_>>().join(",")
-    };
+    let join =
+        |f: &dyn Fn(&DeployEntry) -> String| entries.iter().map(f).collect::<Vec<_>>().join(",");
     vec![
         ("function-arn".to_owned(), join(&|e| e.function_arn.clone())),
         ("version".to_owned(), join(&|e| e.version.clone())),
-        ("previous-version".to_owned(), join(&|e| e.previous_version.clone())),
+        (
+            "previous-version".to_owned(),
+            join(&|e| e.previous_version.clone()),
+        ),
         ("alias-arn".to_owned(), join(&|e| e.alias_arn.clone())),
         (
             "code-sha256".to_owned(),
-            entries.first().map(|e| e.code_sha256.clone()).unwrap_or_default(),
+            entries
+                .first()
+                .map(|e| e.code_sha256.clone())
+                .unwrap_or_default(),
         ),
-        ("deployed".to_owned(), entries.iter().any(|e| e.deployed).to_string()),
-        ("rolled-back".to_owned(), entries.iter().any(|e| e.rolled_back).to_string()),
+        (
+            "deployed".to_owned(),
+            entries.iter().any(|e| e.deployed).to_string(),
+        ),
+        (
+            "rolled-back".to_owned(),
+            entries.iter().any(|e| e.rolled_back).to_string(),
+        ),
         (
             "package-size".to_owned(),
-            entries.first().map(|e| e.package_size.to_string()).unwrap_or_default(),
+            entries
+                .first()
+                .map(|e| e.package_size.to_string())
+                .unwrap_or_default(),
         ),
     ]
 }
@@ -426,7 +456,22 @@ pub async fn rollback_command(run: &Run) -> ExitStatus {
     report.run_url = identity.run_url.clone();
     report.environment = Some(plan.environment.clone());
     let limiter = retry::Limiter::new();
-    let cache = ClientCache::build(run, &DeployPlan { targets: plan.targets.iter().map(|t| FunctionTarget { alarms: Vec::new(), ..t.clone() }).collect(), ..plan.clone() }, &limiter).await;
+    let cache = ClientCache::build(
+        run,
+        &DeployPlan {
+            targets: plan
+                .targets
+                .iter()
+                .map(|t| FunctionTarget {
+                    alarms: Vec::new(),
+                    ..t.clone()
+                })
+                .collect(),
+            ..plan.clone()
+        },
+        &limiter,
+    )
+    .await;
     let mut results = Vec::new();
     for target in &plan.targets {
         results.push(rollback_one(run, &plan, &cache, &limiter, target).await);
@@ -444,12 +489,15 @@ pub async fn rollback_command(run: &Run) -> ExitStatus {
         );
     }
     write_outputs(run, &report.deploy);
-    let event = if failed { NotifyEvent::Failure } else { NotifyEvent::Rollback };
+    let event = if failed {
+        NotifyEvent::Failure
+    } else {
+        NotifyEvent::Rollback
+    };
     notify_event(run, &plan, &mut report, event, &results, None, started).await;
     report.duration_ms = started.elapsed().as_millis() as u64;
     if let Some(path) = &run.cli.inputs.report_file
-        && let Err(err) =
-            crate::report::write_report_file(&report, Path::new(path), &run.redactor)
+        && let Err(err) = crate::report::write_report_file(&report, Path::new(path), &run.redactor)
     {
         eprintln!("warning: cannot write the report file: {err}");
     }
@@ -459,7 +507,11 @@ pub async fn rollback_command(run: &Run) -> ExitStatus {
     if let Some(error) = &report.error {
         eprintln!("error: {error}");
     }
-    if failed { ExitStatus::Failure } else { ExitStatus::Success }
+    if failed {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    }
 }
 
 async fn rollback_one(

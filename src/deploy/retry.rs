@@ -32,7 +32,10 @@ impl Limiter {
     pub async fn acquire(&self) {
         let mut starts = self.starts.lock().await;
         let now = Instant::now();
-        while starts.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
+        while starts
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= WINDOW)
+        {
             starts.pop_front();
         }
         if starts.len() >= MAX_CALLS {

@@ -77,7 +77,11 @@ pub async fn roll_back(
     deadline: Instant,
 ) -> Result<RolledBack, String> {
     let current = retry::call(limiter, "GetAlias", deadline, || {
-        client.get_alias().function_name(function).name(alias).send()
+        client
+            .get_alias()
+            .function_name(function)
+            .name(alias)
+            .send()
     })
     .await
     .map_err(|e| {

@@ -214,7 +214,13 @@ impl AliasMove<'_> {
     }
 
     async fn firing_alarm(&self) -> Result<Option<String>, String> {
-        firing_alarm(self.cloudwatch, self.limiter, self.alarms, self.call_timeout).await
+        firing_alarm(
+            self.cloudwatch,
+            self.limiter,
+            self.alarms,
+            self.call_timeout,
+        )
+        .await
     }
 }
 
@@ -257,14 +263,18 @@ pub async fn alarm_states(
         .map(|a| {
             (
                 a.alarm_name().unwrap_or_default().to_owned(),
-                a.state_value().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                a.state_value()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
             )
         })
         .collect();
     states.extend(output.composite_alarms().iter().map(|a| {
         (
             a.alarm_name().unwrap_or_default().to_owned(),
-            a.state_value().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            a.state_value()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
         )
     }));
     Ok(states)

@@ -110,7 +110,8 @@ mod tests {
 
     #[test]
     fn subset_matching() {
-        let actual = json!({"statusCode": 200, "body": "{\"message\":\"hello, smoke\"}", "x": [1, 2]});
+        let actual =
+            json!({"statusCode": 200, "body": "{\"message\":\"hello, smoke\"}", "x": [1, 2]});
         assert_eq!(mismatch(&json!({"statusCode": 200}), &actual, "$"), None);
         assert_eq!(
             mismatch(&json!({"body": {"message": "hello, smoke"}}), &actual, "$"),

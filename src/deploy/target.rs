@@ -39,9 +39,15 @@ const TARGET_KEYS: [&str; 8] = [
 pub enum TrafficShift {
     AllAtOnce,
     /// `percent` of traffic for `wait`, then everything.
-    Canary { percent: f64, wait: Duration },
+    Canary {
+        percent: f64,
+        wait: Duration,
+    },
     /// `percent` more every `interval` until everything.
-    Linear { percent: f64, interval: Duration },
+    Linear {
+        percent: f64,
+        interval: Duration,
+    },
 }
 
 impl std::fmt::Display for TrafficShift {
@@ -119,11 +125,10 @@ pub fn resolve(inputs: &Inputs, env: &Env, source_dir: &Path) -> Result<DeployPl
         .map(|value| load_targets(value, source_dir))
         .transpose()?;
     if targets_map.is_some() && inputs.function_name.is_some() {
-        return Err(InputError::new(
-            "targets",
-            "`targets` and `function-name` are both set",
-        )
-        .with_hint("use `function-name` for one naming pattern, or `targets`, not both"));
+        return Err(
+            InputError::new("targets", "`targets` and `function-name` are both set")
+                .with_hint("use `function-name` for one naming pattern, or `targets`, not both"),
+        );
     }
     let environment = select_environment(inputs, env)?;
     let targets = match (&targets_map, &inputs.function_name) {
@@ -176,11 +181,11 @@ impl TargetDefaults {
             })
             .transpose()?;
         if smoke_test.is_none() && inputs.smoke_test_expect.is_some() {
-            return Err(InputError::new(
-                "smoke-test-expect",
-                "is set but `smoke-test` is not",
-            )
-            .with_hint("set `smoke-test` to the JSON payload to invoke the new version with"));
+            return Err(
+                InputError::new("smoke-test-expect", "is set but `smoke-test` is not").with_hint(
+                    "set `smoke-test` to the JSON payload to invoke the new version with",
+                ),
+            );
         }
         Ok(TargetDefaults {
             alias,
@@ -287,7 +292,9 @@ fn targets_from_names(
                     "function-name",
                     format!("`{name}` uses `{{environment}}` but no environment is selected"),
                 )
-                .with_hint("set `environment`, or `branch-environments` to derive it from the branch")
+                .with_hint(
+                    "set `environment`, or `branch-environments` to derive it from the branch",
+                )
             })?;
             name.replace("{environment}", environment)
         } else {
@@ -334,7 +341,10 @@ fn load_targets(value: &str, source_dir: &Path) -> Result<TargetsSource, InputEr
             &text,
             root.span.line,
             root.span.column,
-            &format!("expected a map from environment to target, found {}", root.kind_name()),
+            &format!(
+                "expected a map from environment to target, found {}",
+                root.kind_name()
+            ),
         )
         .with_hint("write `dev: {function: hello-dev}`, one line per environment"));
     }
@@ -428,7 +438,10 @@ fn target_entry(
                         .ok_or_else(|| error(item, "a function must be a name or an ARN"))
                 })
                 .collect(),
-            _ => Err(error(node, "`function` must be a name, an ARN or a list of them")),
+            _ => Err(error(
+                node,
+                "`function` must be a name, an ARN or a list of them",
+            )),
         }
     };
     let mut functions = Vec::new();
@@ -451,7 +464,8 @@ fn target_entry(
                     scalar_text(value)
                         .ok_or_else(|| error(value, &format!("`{key_name}` must be a string")))
                 };
-                let wrap = |err: InputError| error(value, &format!("`{key_name}`: {}", err.message));
+                let wrap =
+                    |err: InputError| error(value, &format!("`{key_name}`: {}", err.message));
                 match key_name {
                     "function" => functions = function_list(value)?,
                     "alias" => settings.alias = parse_alias(key_name, &text()?).map_err(wrap)?,
@@ -470,9 +484,7 @@ fn target_entry(
                     "smoke-test-expect" => expect = Some(json_text(value)),
                     "alarms" => {
                         settings.alarms = match &value.kind {
-                            Kind::Seq(items) => {
-                                items.iter().filter_map(scalar_text).collect()
-                            }
+                            Kind::Seq(items) => items.iter().filter_map(scalar_text).collect(),
                             _ => split_list(&text()?),
                         }
                     }
@@ -480,18 +492,20 @@ fn target_entry(
                         let suggestion = nearest(other, &TARGET_KEYS)
                             .map(|s| format!("; did you mean `{s}`?"))
                             .unwrap_or_default();
-                        return Err(error(
-                            key,
-                            &format!("unknown key `{other}`{suggestion}"),
-                        )
-                        .with_hint(format!("a target may set {}", TARGET_KEYS.join(", "))));
+                        return Err(error(key, &format!("unknown key `{other}`{suggestion}"))
+                            .with_hint(format!("a target may set {}", TARGET_KEYS.join(", "))));
                     }
                 }
             }
             if let Some((payload, node)) = smoke {
                 settings.smoke_test = Some(
-                    parse_smoke_test("smoke-test", &payload, expect.as_deref(), "smoke-test-expect")
-                        .map_err(|err| error(&node, &err.message))?,
+                    parse_smoke_test(
+                        "smoke-test",
+                        &payload,
+                        expect.as_deref(),
+                        "smoke-test-expect",
+                    )
+                    .map_err(|err| error(&node, &err.message))?,
                 );
             }
             if functions.is_empty() {
@@ -557,7 +571,7 @@ fn scalar_text(node: &Node) -> Option<String> {
 fn nearest<'a>(word: &str, choices: &[&'a str]) -> Option<&'a str> {
     choices
         .iter()
-        .map(|c| (strsim::levenshtein(word, c), *c))
+        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
         .filter(|(distance, _)| *distance <= 3)
         .min()
         .map(|(_, c)| c)
@@ -566,10 +580,7 @@ fn nearest<'a>(word: &str, choices: &[&'a str]) -> Option<&'a str> {
 /// A YAML map of strings (`develop: dev`), in order.
 fn parse_string_map(input: &str, text: &str) -> Result<Vec<(String, String)>, InputError> {
     let root = yaml::parse(text).map_err(|err| {
-        InputError::new(
-            input,
-            format!("line {}: {}", err.span.line, err.message),
-        )
+        InputError::new(input, format!("line {}: {}", err.span.line, err.message))
     })?;
     let Kind::Map(entries) = &root.kind else {
         return Err(InputError::new(input, "expected a map, e.g. `main: prod`")
@@ -623,7 +634,8 @@ pub fn parse_function(input: &str, value: &str) -> Result<(String, Option<String
 
 pub fn parse_role_arn(input: &str, value: &str) -> Result<String, InputError> {
     static ROLE: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
-        Regex::new(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$").expect("valid regex")
+        Regex::new(r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$")
+            .expect("valid regex")
     });
     let value = value.trim();
     if ROLE.is_match(value) {
@@ -637,15 +649,16 @@ pub fn parse_role_arn(input: &str, value: &str) -> Result<String, InputError> {
 }
 
 fn parse_region(input: &str, value: &str) -> Result<String, InputError> {
-    static REGION: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
-        Regex::new(r"^[a-z]{2}(-[a-z]+)+-\d$").expect("valid regex")
-    });
+    static REGION: std::sync::LazyLock<Regex> =
+        std::sync::LazyLock::new(|| Regex::new(r"^[a-z]{2}(-[a-z]+)+-\d$").expect("valid regex"));
     let value = value.trim();
     if REGION.is_match(value) {
         Ok(value.to_owned())
     } else {
-        Err(InputError::new(input, format!("`{value}` is not an AWS region"))
-            .with_hint("write a region code such as `us-east-1` or `eu-west-2`"))
+        Err(
+            InputError::new(input, format!("`{value}` is not an AWS region"))
+                .with_hint("write a region code such as `us-east-1` or `eu-west-2`"),
+        )
     }
 }
 
@@ -726,7 +739,10 @@ fn parse_smoke_test(
 fn s3_location(inputs: &Inputs) -> Result<Option<S3Location>, InputError> {
     let Some(bucket) = inputs.s3_bucket.as_deref().map(str::trim) else {
         if inputs.s3_key_prefix.is_some() {
-            return Err(InputError::new("s3-key-prefix", "is set but `s3-bucket` is not"));
+            return Err(InputError::new(
+                "s3-key-prefix",
+                "is set but `s3-bucket` is not",
+            ));
         }
         return Ok(None);
     };
@@ -734,10 +750,11 @@ fn s3_location(inputs: &Inputs) -> Result<Option<S3Location>, InputError> {
         Regex::new(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$").expect("valid regex")
     });
     if !BUCKET.is_match(bucket) {
-        return Err(
-            InputError::new("s3-bucket", format!("`{bucket}` is not a valid bucket name"))
-                .with_hint("give the bucket's name, not an `s3://` URL or an ARN"),
-        );
+        return Err(InputError::new(
+            "s3-bucket",
+            format!("`{bucket}` is not a valid bucket name"),
+        )
+        .with_hint("give the bucket's name, not an `s3://` URL or an ARN"));
     }
     let prefix = inputs
         .s3_key_prefix
@@ -771,8 +788,15 @@ mod tests {
         inputs
     }
 
-    fn resolve_with(pairs: &[(&str, &str)], env: &[(&str, &str)]) -> Result<DeployPlan, InputError> {
-        resolve(&inputs(pairs), &Env::from_pairs(env.iter().copied()), Path::new("."))
+    fn resolve_with(
+        pairs: &[(&str, &str)],
+        env: &[(&str, &str)],
+    ) -> Result<DeployPlan, InputError> {
+        resolve(
+            &inputs(pairs),
+            &Env::from_pairs(env.iter().copied()),
+            Path::new("."),
+        )
     }
 
     #[test]
@@ -780,7 +804,10 @@ mod tests {
         let plan = resolve_with(
             &[
                 ("function-name", "hello-{environment}, other"),
-                ("branch-environments", "develop: dev\nmain: prod\n'release/*': staging"),
+                (
+                    "branch-environments",
+                    "develop: dev\nmain: prod\n'release/*': staging",
+                ),
             ],
             &[("GITHUB_REF", "refs/heads/release/1.2")],
         )
@@ -846,6 +873,9 @@ mod tests {
             &[],
         )
         .unwrap_err();
-        assert!(err.message.contains("not a valid Lambda function ARN"), "{err}");
+        assert!(
+            err.message.contains("not a valid Lambda function ARN"),
+            "{err}"
+        );
     }
 }

@@ -96,7 +96,10 @@ pub async fn until_ready(
             return Ok(settled);
         }
         if !announced {
-            progress(format!("waiting for the function to settle ({})", settled.describe()));
+            progress(format!(
+                "waiting for the function to settle ({})",
+                settled.describe()
+            ));
             announced = true;
         }
         if Instant::now() + interval > deadline {
@@ -109,7 +112,10 @@ pub async fn until_ready(
         tokio::time::sleep(interval).await;
         interval = (interval * 2).min(Duration::from_secs(5));
         let config = retry::call(limiter, "GetFunctionConfiguration", deadline, || {
-            client.get_function_configuration().function_name(function).send()
+            client
+                .get_function_configuration()
+                .function_name(function)
+                .send()
         })
         .await
         .map_err(|e| e.message)?;

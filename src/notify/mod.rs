@@ -78,12 +78,17 @@ pub fn settings(inputs: &Inputs) -> Result<Option<NotifySettings>, InputError> {
         return Ok(None);
     };
     static TOPIC: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
-        Regex::new(r"^arn:aws[a-z-]*:sns:([a-z]{2}(?:-[a-z]+)+-\d):\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
-            .expect("valid regex")
+        Regex::new(
+            r"^arn:aws[a-z-]*:sns:([a-z]{2}(?:-[a-z]+)+-\d):\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$",
+        )
+        .expect("valid regex")
     });
     let captures = TOPIC.captures(arn).ok_or_else(|| {
-        InputError::new("sns-topic-arn", format!("`{arn}` is not a valid SNS topic ARN"))
-            .with_hint("write `arn:aws:sns:<region>:<12-digit account>:<topic name>`")
+        InputError::new(
+            "sns-topic-arn",
+            format!("`{arn}` is not a valid SNS topic ARN"),
+        )
+        .with_hint("write `arn:aws:sns:<region>:<12-digit account>:<topic name>`")
     })?;
     Ok(Some(NotifySettings {
         topic_arn: arn.to_owned(),
@@ -170,7 +175,13 @@ impl Notification {
 fn truncate_subject(subject: &str) -> String {
     let clean: String = subject
         .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect();
     if clean.len() <= 100 {
         clean
@@ -189,7 +200,10 @@ mod tests {
         assert!(!defaults.contains(&NotifyEvent::Start));
         assert_eq!(defaults.len(), 3);
         assert_eq!(parse_notify_on(Some("start, failure")).unwrap().len(), 2);
-        assert_eq!(parse_notify_on(Some("done")).unwrap_err().input, "notify-on");
+        assert_eq!(
+            parse_notify_on(Some("done")).unwrap_err().input,
+            "notify-on"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! A fault-injecting HTTP proxy on 127.0.0.1, in front of moto, for what moto cannot do:
 //! `LastUpdateStatus` InProgress or Failed, throttling (429), server errors (5xx), a
-//! `FunctionError` from an invoke, an STS refusal.
+//! `FunctionError` from an invoke, an STS refusal, CloudWatch alarm states (moto 5.2 does not
+//! speak the SDK's RPC v2 CBOR protocol for CloudWatch; `respond_cbor` answers for it).
 //!
 //! Scripted rules match a request (method, path substring, optional body substring) and either
 //! answer it themselves or forward it and patch the JSON answer, a set number of times. Every
@@ -27,7 +28,7 @@ pub enum Action {
     Respond {
         status: u16,
         headers: Vec<(String, String)>,
-        body: String,
+        body: Vec<u8>,
     },
     /// Forward, then set JSON fields of the answer (`a.b` reaches into objects).
     Patch(Vec<(String, Value)>),
@@ -74,7 +75,20 @@ impl Rule {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
-            body: body.to_owned(),
+            body: body.as_bytes().to_vec(),
+        };
+        self
+    }
+
+    /// Answers in the Smithy RPC v2 CBOR protocol (CloudWatch's), with `value` as the body.
+    pub fn respond_cbor(mut self, value: &Value) -> Rule {
+        self.action = Action::Respond {
+            status: 200,
+            headers: vec![
+                ("smithy-protocol".to_owned(), "rpc-v2-cbor".to_owned()),
+                ("content-type".to_owned(), "application/cbor".to_owned()),
+            ],
+            body: cbor(value),
         };
         self
     }
@@ -275,7 +289,10 @@ async fn forward(
         format!("{upstream}{path}"),
     );
     for (name, value) in headers {
-        if !matches!(name.as_str(), "host" | "content-length" | "transfer-encoding") {
+        if !matches!(
+            name.as_str(),
+            "host" | "content-length" | "transfer-encoding"
+        ) {
             request = request.header(name.as_str(), value.as_bytes());
         }
     }
@@ -308,6 +325,57 @@ async fn forward(
         bytes = Bytes::from(Value::Object(object).to_string());
     }
     builder.body(Full::new(bytes)).unwrap()
+}
+
+/// Encodes JSON as CBOR (RFC 8949): enough for canned Smithy RPC v2 answers.
+pub fn cbor(value: &Value) -> Vec<u8> {
+    fn head(out: &mut Vec<u8>, major: u8, len: u64) {
+        let major = major << 5;
+        match len {
+            0..=23 => out.push(major | len as u8),
+            24..=0xff => out.extend([major | 24, len as u8]),
+            0x100..=0xffff => {
+                out.push(major | 25);
+                out.extend((len as u16).to_be_bytes());
+            }
+            _ => {
+                out.push(major | 26);
+                out.extend((len as u32).to_be_bytes());
+            }
+        }
+    }
+    fn encode(out: &mut Vec<u8>, value: &Value) {
+        match value {
+            Value::Null => out.push(0xf6),
+            Value::Bool(b) => out.push(if *b { 0xf5 } else { 0xf4 }),
+            Value::Number(n) => match n.as_u64() {
+                Some(u) => head(out, 0, u),
+                None => {
+                    out.push(0xfb);
+                    out.extend(n.as_f64().unwrap_or_default().to_be_bytes());
+                }
+            },
+            Value::String(s) => {
+                head(out, 3, s.len() as u64);
+                out.extend(s.as_bytes());
+            }
+            Value::Array(items) => {
+                head(out, 4, items.len() as u64);
+                items.iter().for_each(|i| encode(out, i));
+            }
+            Value::Object(map) => {
+                head(out, 5, map.len() as u64);
+                for (k, v) in map {
+                    head(out, 3, k.len() as u64);
+                    out.extend(k.as_bytes());
+                    encode(out, v);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    encode(&mut out, value);
+    out
 }
 
 /// Sets `a.b.c` inside `object`, creating objects on the way.
