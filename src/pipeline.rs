@@ -435,7 +435,7 @@ async fn prepare(
     env.extend(spec.variables());
     if !spec.env.parameter_store.is_empty() || !spec.env.secrets_manager.is_empty() {
         let config = crate::aws::config(Some(region)).await;
-        let values = build::secrets::resolve(spec, &config, &run.redactor)
+        let values = build::secrets::resolve(spec, &config)
             .await
             .map_err(|e| e.0)?;
         for (_, value) in &values {
