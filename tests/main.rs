@@ -2,3 +2,4 @@
 //! temporary workspace; AWS is a real `moto_server` started once for the whole binary.
 
 mod harness;
+mod package;
