@@ -15,7 +15,9 @@ use crate::events::{Event, EventBus, Level, Phase, Position};
 use crate::package::PackageOptions;
 use crate::redact::Redactor;
 use crate::report::console::Console;
-use crate::report::model::{PhaseReport, PhaseStatus, RunReport, RunStatus, Warning};
+use crate::report::model::{
+    ArtifactReport, PhaseReport, PhaseStatus, RunReport, RunStatus, Warning,
+};
 use crate::report::{self, workflow};
 use crate::settings::{self, InputError};
 
@@ -77,7 +79,8 @@ pub async fn run(cli: Cli, env: Env) -> ExitStatus {
     match command {
         Command::Validate => validate(&run),
         Command::Run | Command::Build => build_command(&run, command).await,
-        Command::Package | Command::Rollback | Command::Post => {
+        Command::Package => crate::package::command::package_command(&run).await,
+        Command::Rollback | Command::Post => {
             eprintln!("error: `{}` is not available yet", command.name());
             ExitStatus::InvalidInput
         }
@@ -271,6 +274,12 @@ async fn build_command(run: &Run, command: Command) -> ExitStatus {
             return status;
         }
     };
+    if command == Command::Run
+        && let Err(err) = check_package_sources(run, &spec)
+    {
+        write_failed_report(run, &settings, command, "INPUT_ERROR");
+        return input_failure(&err);
+    }
     run.bus.add(Box::new(Console::new(
         run.env.in_github_actions(),
         settings.allow_workflow_commands,
@@ -326,10 +335,14 @@ async fn build_command(run: &Run, command: Command) -> ExitStatus {
             position: None,
         });
     }
-    let package = PackageOptions {
+    let package_options = PackageOptions {
         source_dir: settings.source.clone(),
         output_dir: state.artifacts.clone(),
-        primary_output: settings.output.clone(),
+        // With `zip-file` or `package-directory`, `output` names the deployed package instead.
+        primary_output: settings
+            .output
+            .clone()
+            .filter(|_| !other_package_source(run)),
         source_date_epoch: run
             .env
             .get("SOURCE_DATE_EPOCH")
@@ -342,7 +355,7 @@ async fn build_command(run: &Run, command: Command) -> ExitStatus {
         shell: prepared.shell,
         state_dir: state.scripts.clone(),
         runtime_commands: prepared.runtime_commands,
-        package: Some(package),
+        package: Some(package_options.clone()),
         bus: run.bus.clone(),
         redactor: run.redactor.clone(),
         cancel: run.cancel.clone(),
@@ -356,8 +369,88 @@ async fn build_command(run: &Run, command: Command) -> ExitStatus {
             report.error = Some(message);
         }
     }
+    let deployment_package = match command {
+        Command::Run if report.status == RunStatus::Succeeded => {
+            deployment_package(run, &settings, &package_options, &mut report)
+        }
+        _ => None,
+    };
+    // Deploy hook: `deploy::run(run, &deployment_package, &mut report)` when it is `Some`.
+    let _ = &deployment_package;
     state.clean();
     finish(run, &settings, report).await
+}
+
+/// `run` only, before anything runs: exactly one package source (spec: issue 3). An image
+/// deploy (`image-uri`) needs no zip.
+fn check_package_sources(run: &Run, spec: &Buildspec) -> Result<(), InputError> {
+    if run.cli.inputs.image_uri.is_some() {
+        return Ok(());
+    }
+    crate::package::check_sources(
+        spec.artifacts.is_some(),
+        run.cli.inputs.zip_file.as_deref(),
+        run.cli.inputs.package_directory.as_deref(),
+    )
+}
+
+fn other_package_source(run: &Run) -> bool {
+    run.cli.inputs.zip_file.is_some() || run.cli.inputs.package_directory.is_some()
+}
+
+/// After a successful build: the package `run` deploys (`zip-file`, `package-directory`, else the
+/// primary artifact), recorded as the report's primary artifact. `None` (and the run failed)
+/// when it cannot be produced; `None` too for image deploys.
+fn deployment_package(
+    run: &Run,
+    settings: &BuildSettings,
+    options: &PackageOptions,
+    report: &mut RunReport,
+) -> Option<ArtifactReport> {
+    let inputs = &run.cli.inputs;
+    if inputs.image_uri.is_some() {
+        return None;
+    }
+    let options = PackageOptions {
+        primary_output: settings.output.clone(),
+        ..options.clone()
+    };
+    let bus = run.bus.clone();
+    let log = move |level: Level, message: String| bus.log(level, message);
+    let (zip_file, directory) = (
+        inputs.zip_file.as_deref(),
+        inputs.package_directory.as_deref(),
+    );
+    let result = tokio::task::block_in_place(|| {
+        crate::package::deploy_package(
+            zip_file,
+            directory,
+            report.artifacts.as_ref(),
+            &options,
+            &log,
+        )
+    });
+    match result {
+        Ok(mut package) => {
+            let artifacts = report.artifacts.get_or_insert_with(Default::default);
+            if let Some(source) = zip_file
+                .map(|_| "zip-file")
+                .or(directory.map(|_| "package-directory"))
+            {
+                package.identifier = source.to_owned();
+                artifacts.secondary.splice(0..0, artifacts.primary.take());
+                artifacts.primary = Some(package.clone());
+            }
+            Some(package)
+        }
+        Err(err) => {
+            let message = format!("cannot prepare the package to deploy: {err}");
+            run.bus.log(Level::Error, message.clone());
+            report.status = RunStatus::Failed;
+            report.error = Some(message);
+            None
+        }
+    }
 }
 
 fn report_parse_warnings(run: &Run, spec: &Buildspec, report: &mut RunReport) {

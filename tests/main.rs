@@ -5,3 +5,4 @@ mod buildspec_errors;
 mod conformance;
 mod harness;
 mod seeds;
+mod package;
