@@ -58,6 +58,8 @@ pub struct Run {
     pub bus: EventBus,
     pub cancel: CancelToken,
     pub started: Instant,
+    /// Check run, deployment, job summary and annotations (`github::Reporting`).
+    pub reporting: crate::github::Reporting,
 }
 
 pub async fn run(cli: Cli, env: Env) -> ExitStatus {
@@ -73,11 +75,13 @@ pub async fn run(cli: Cli, env: Env) -> ExitStatus {
         bus: EventBus::new(),
         cancel,
         started: Instant::now(),
+        reporting: Default::default(),
     };
     match command {
         Command::Validate => validate(&run),
         Command::Run | Command::Build => build_command(&run, command).await,
-        Command::Package | Command::Rollback | Command::Post => {
+        Command::Post => crate::github::post::run(&run).await,
+        Command::Package | Command::Rollback => {
             eprintln!("error: `{}` is not available yet", command.name());
             ExitStatus::InvalidInput
         }
@@ -276,6 +280,7 @@ async fn build_command(run: &Run, command: Command) -> ExitStatus {
         settings.allow_workflow_commands,
         run.redactor.clone(),
     )));
+    run.reporting.start(run, &spec, command).await;
     if let Some(limit) = settings.timeout {
         run.cancel.stop_after(limit);
     }
@@ -533,6 +538,7 @@ fn write_failed_report(run: &Run, settings: &BuildSettings, command: Command, co
 /// Writes every report sink and decides the exit status.
 async fn finish(run: &Run, settings: &BuildSettings, mut report: RunReport) -> ExitStatus {
     report.duration_ms = run.started.elapsed().as_millis() as u64;
+    run.reporting.finish(run, &mut report).await;
     run.bus.emit(Event::Finished {
         status: report.status,
     });
