@@ -448,8 +448,27 @@ phases:
   build:
     commands:
       - exit 4
+reports:
+  unit:
+    files:
+      - junit.xml
 ";
-    let out = run(github.test().buildspec(buildspec)).await;
+    let test = github
+        .test()
+        .buildspec(buildspec)
+        .file("junit.xml", &junit(2));
+    let out = run(test).await;
+    assert_eq!(
+        out.report()["test_reports"][0]["failed"],
+        2,
+        "read after a failed build"
+    );
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("::error file=tests/test_math.py,line=11,")),
+        "without a check run, failed tests become workflow annotations: {out}"
+    );
     assert_eq!(
         out.code, 1,
         "the build outcome decides the exit status: {out}"
@@ -832,4 +851,33 @@ mod summary_snapshots {
             summary::step_summary(&report, summary::STEP_SUMMARY_LIMIT)
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn timed_out_build_concludes_timed_out() {
+    let github = FakeGithub::start().await;
+    let buildspec = "version: 0.2
+phases:
+  build:
+    commands:
+      - sleep 30
+";
+    let out = run(github.test().buildspec(buildspec).input("timeout", "1s")).await;
+    assert_eq!(out.code, 1, "{out}");
+    let requests = github.validated_requests().await;
+    assert_eq!(completion(&requests).body["conclusion"], "timed_out");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_run_prints_the_report_at_the_end() {
+    let out = run(Test::new().buildspec(PASSING).arg("build")).await;
+    assert_eq!(out.code, 0, "{out}");
+    let at = out
+        .stderr
+        .find("## lambda-pipeline: ✅ SUCCEEDED")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        out.stderr[at..].contains("| BUILD | ✅ SUCCEEDED |"),
+        "{out}"
+    );
 }
