@@ -280,7 +280,8 @@ async fn build_command(run: &Run, command: Command) -> ExitStatus {
         settings.allow_workflow_commands,
         run.redactor.clone(),
     )));
-    run.reporting.start(run, &spec, command).await;
+    let environment = run.cli.inputs.environment.as_deref();
+    run.reporting.start(run, &spec, command, environment).await;
     if let Some(limit) = settings.timeout {
         run.cancel.stop_after(limit);
     }

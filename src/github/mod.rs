@@ -55,8 +55,7 @@ struct Active {
     client: Option<Client>,
     check: Option<LiveCheck>,
     deployment: Option<Deployment>,
-    /// Why there is no check run, when one was wanted.
-    degraded: bool,
+    environment: Option<String>,
     reports: Vec<ReportGroup>,
     source_dir: PathBuf,
     paths: RepoPaths,
@@ -77,7 +76,14 @@ enum Message {
 impl Reporting {
     /// Creates the check run (and the deployment, when asked), records the check run id in
     /// `GITHUB_STATE` and registers the bus reporter that updates it as phases end.
-    pub async fn start(&self, run: &Run, spec: &Buildspec, command: Command) {
+    /// `environment` names the check run and the deployment.
+    pub async fn start(
+        &self,
+        run: &Run,
+        spec: &Buildspec,
+        command: Command,
+        environment: Option<&str>,
+    ) {
         let source_dir = crate::pipeline::source_dir(&run.cli, &run.env).unwrap_or_default();
         let workspace = run.env.get("GITHUB_WORKSPACE").map(Path::new);
         let mut active = Active {
@@ -85,7 +91,7 @@ impl Reporting {
             client: None,
             check: None,
             deployment: None,
-            degraded: false,
+            environment: environment.map(str::to_owned),
             reports: spec.reports.clone(),
             paths: RepoPaths::new(&source_dir, workspace),
             source_dir,
@@ -184,7 +190,7 @@ fn connect(run: &Run, active: &mut Active) -> Option<(Client, GithubContext)> {
 }
 
 async fn start_check(run: &Run, client: &Client, context: &GithubContext, active: &mut Active) {
-    let environment = run.cli.inputs.environment.as_deref();
+    let environment = active.environment.as_deref();
     let name = context::check_name(run.cli.inputs.check_name.as_deref(), environment);
     let external_id = context::external_id(&run.env, environment);
     let run_url = crate::build::environment::run_url(&run.env);
@@ -215,7 +221,6 @@ async fn start_check(run: &Run, client: &Client, context: &GithubContext, active
             });
         }
         Err(err) if err.is_forbidden() => {
-            active.degraded = true;
             let message = format!(
                 "the check run could not be created, so the run is reported in the job summary and workflow annotations only: {err}. \
                  A pull request from a fork gets a read-only token; otherwise grant the job `permissions: checks: write`"
@@ -223,7 +228,6 @@ async fn start_check(run: &Run, client: &Client, context: &GithubContext, active
             note_warning(run, active, message);
         }
         Err(err) => {
-            active.degraded = true;
             note_warning(
                 run,
                 active,
@@ -257,7 +261,7 @@ async fn start_deployment(
     if !wanted {
         return;
     }
-    let Some(environment) = run.cli.inputs.environment.as_deref() else {
+    let Some(environment) = active.environment.clone() else {
         note_warning(
             run,
             active,
@@ -267,7 +271,7 @@ async fn start_deployment(
         return;
     };
     let run_url = crate::build::environment::run_url(&run.env);
-    match deployment::create(client, &context.sha, environment, run_url.as_deref()).await {
+    match deployment::create(client, &context.sha, &environment, run_url.as_deref()).await {
         Ok(deployment) => active.deployment = Some(deployment),
         Err(err) => note_warning(
             run,
