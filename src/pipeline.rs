@@ -60,6 +60,8 @@ pub struct Run {
     pub bus: EventBus,
     pub cancel: CancelToken,
     pub started: Instant,
+    /// Check run, deployment, job summary and annotations (`github::Reporting`).
+    pub reporting: crate::github::Reporting,
 }
 
 pub async fn run(cli: Cli, env: Env) -> ExitStatus {
@@ -75,12 +77,14 @@ pub async fn run(cli: Cli, env: Env) -> ExitStatus {
         bus: EventBus::new(),
         cancel,
         started: Instant::now(),
+        reporting: Default::default(),
     };
     match command {
         Command::Validate => validate(&run),
         Command::Run | Command::Build => build_command(&run, command).await,
         Command::Package => crate::package::command::package_command(&run).await,
-        Command::Rollback | Command::Post => {
+        Command::Post => crate::github::post::run(&run).await,
+        Command::Rollback => {
             eprintln!("error: `{}` is not available yet", command.name());
             ExitStatus::InvalidInput
         }
@@ -285,6 +289,8 @@ async fn build_command(run: &Run, command: Command) -> ExitStatus {
         settings.allow_workflow_commands,
         run.redactor.clone(),
     )));
+    let environment = run.cli.inputs.environment.as_deref();
+    run.reporting.start(run, &spec, command, environment).await;
     if let Some(limit) = settings.timeout {
         run.cancel.stop_after(limit);
     }
@@ -626,6 +632,7 @@ fn write_failed_report(run: &Run, settings: &BuildSettings, command: Command, co
 /// Writes every report sink and decides the exit status.
 async fn finish(run: &Run, settings: &BuildSettings, mut report: RunReport) -> ExitStatus {
     report.duration_ms = run.started.elapsed().as_millis() as u64;
+    run.reporting.finish(run, &mut report).await;
     run.bus.emit(Event::Finished {
         status: report.status,
     });

@@ -3,6 +3,7 @@
 
 mod buildspec_errors;
 mod conformance;
+mod github;
 mod harness;
 mod seeds;
 mod package;
