@@ -1,4 +1,5 @@
 //! The single integration-test binary. Every test runs the real `lambda-pipeline` binary in a
 //! temporary workspace; AWS is a real `moto_server` started once for the whole binary.
 
+mod action_yml;
 mod harness;
