@@ -3,3 +3,4 @@
 
 mod action_yml;
 mod harness;
+mod workspace_owner;
