@@ -23,6 +23,7 @@ use crate::settings::{self, InputError};
 
 /// The binary's entry point.
 pub fn main() -> ExitStatus {
+    let started = std::time::SystemTime::now();
     let env = Env::from_process();
     let cli = match Cli::parse_with_inputs(std::env::args().collect(), &env) {
         Ok(cli) => cli,
@@ -46,7 +47,10 @@ pub fn main() -> ExitStatus {
             return ExitStatus::Failure;
         }
     };
-    let status = runtime.block_on(run(cli, env));
+    let status = runtime.block_on(run(cli, env.clone()));
+    for warning in crate::workspace_owner::restore(&env, started) {
+        eprintln!("warning: {warning}");
+    }
     // Background work (a detached output reader) must not hold the exit.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     status

@@ -7,3 +7,6 @@ mod github;
 mod harness;
 mod seeds;
 mod package;
+mod action_yml;
+mod harness;
+mod workspace_owner;
