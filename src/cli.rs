@@ -199,7 +199,13 @@ impl Cli {
                 argv.push(format!("--{long}={value}"));
             }
         }
+        let invoked_as_post = argv
+            .first()
+            .is_some_and(|program| is_post_entrypoint(program));
         let mut cli = Cli::try_parse_from(argv)?;
+        if cli.command.is_none() && invoked_as_post {
+            cli.command = Some(Command::Post);
+        }
         if cli.command.is_none() {
             cli.command = match cli.inputs.command.as_deref() {
                 Some(value) => Some(Command::from_input(value).ok_or_else(|| {
@@ -224,6 +230,18 @@ pub fn input_names() -> Vec<String> {
         .filter_map(|arg| arg.get_long().map(str::to_owned))
         .filter(|long| long != "help" && long != "version")
         .collect()
+}
+
+/// The name of the post-entrypoint link (`runs.post-entrypoint` in `action.yml`).
+pub const POST_ENTRYPOINT: &str = "lambda-pipeline-post";
+
+/// True when the binary was started through the post-entrypoint link. The runner passes an
+/// entrypoint with no arguments and the same inputs as the main step (`command: run`
+/// included), so the program name is the only way to tell the stages apart.
+fn is_post_entrypoint(program: &str) -> bool {
+    std::path::Path::new(program)
+        .file_name()
+        .is_some_and(|name| name == POST_ENTRYPOINT)
 }
 
 fn flag_name(arg: &str) -> String {

@@ -22,10 +22,12 @@ pub mod events;
 pub mod exit_status;
 pub mod github;
 pub mod notify;
+pub mod outputs;
 pub mod package;
 pub mod pipeline;
 pub mod redact;
 pub mod report;
 pub mod settings;
+pub mod workspace_owner;
 
 pub use exit_status::ExitStatus;

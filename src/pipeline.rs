@@ -15,12 +15,15 @@ use crate::events::{Event, EventBus, Level, Phase, Position};
 use crate::package::PackageOptions;
 use crate::redact::Redactor;
 use crate::report::console::Console;
-use crate::report::model::{PhaseReport, PhaseStatus, RunReport, RunStatus, Warning};
+use crate::report::model::{
+    ArtifactReport, PhaseReport, PhaseStatus, RunReport, RunStatus, Warning,
+};
 use crate::report::{self, workflow};
 use crate::settings::{self, InputError};
 
 /// The binary's entry point.
 pub fn main() -> ExitStatus {
+    let started = std::time::SystemTime::now();
     let env = Env::from_process();
     let cli = match Cli::parse_with_inputs(std::env::args().collect(), &env) {
         Ok(cli) => cli,
@@ -44,7 +47,10 @@ pub fn main() -> ExitStatus {
             return ExitStatus::Failure;
         }
     };
-    let status = runtime.block_on(run(cli, env));
+    let status = runtime.block_on(run(cli, env.clone()));
+    for warning in crate::workspace_owner::restore(&env, started) {
+        eprintln!("warning: {warning}");
+    }
     // Background work (a detached output reader) must not hold the exit.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     status
@@ -58,6 +64,8 @@ pub struct Run {
     pub bus: EventBus,
     pub cancel: CancelToken,
     pub started: Instant,
+    /// Check run, deployment, job summary and annotations (`github::Reporting`).
+    pub reporting: crate::github::Reporting,
 }
 
 pub async fn run(cli: Cli, env: Env) -> ExitStatus {
@@ -73,15 +81,14 @@ pub async fn run(cli: Cli, env: Env) -> ExitStatus {
         bus: EventBus::new(),
         cancel,
         started: Instant::now(),
+        reporting: Default::default(),
     };
     match command {
         Command::Validate => validate(&run),
         Command::Run | Command::Build => build_command(&run, command).await,
+        Command::Package => crate::package::command::package_command(&run).await,
+        Command::Post => crate::github::post::run(&run).await,
         Command::Rollback => crate::deploy::rollback_command(&run).await,
-        Command::Package | Command::Post => {
-            eprintln!("error: `{}` is not available yet", command.name());
-            ExitStatus::InvalidInput
-        }
     }
 }
 
@@ -280,11 +287,24 @@ async fn build_command(run: &Run, command: Command) -> ExitStatus {
             return status;
         }
     };
+    if command == Command::Run
+        && let Err(err) = check_package_sources(run, &spec)
+    {
+        write_failed_report(run, &settings, command, "INPUT_ERROR");
+        return input_failure(&err);
+    }
     run.bus.add(Box::new(Console::new(
         run.env.in_github_actions(),
         settings.allow_workflow_commands,
         run.redactor.clone(),
     )));
+    // The deploy's resolved environment (from `branch-environments` too), else the input.
+    let environment = deploy_plan
+        .as_ref()
+        .filter(|plan| !plan.is_empty())
+        .map(|plan| plan.environment.as_str())
+        .or(run.cli.inputs.environment.as_deref());
+    run.reporting.start(run, &spec, command, environment).await;
     if let Some(limit) = settings.timeout {
         run.cancel.stop_after(limit);
     }
@@ -335,10 +355,14 @@ async fn build_command(run: &Run, command: Command) -> ExitStatus {
             position: None,
         });
     }
-    let package = PackageOptions {
+    let package_options = PackageOptions {
         source_dir: settings.source.clone(),
         output_dir: state.artifacts.clone(),
-        primary_output: settings.output.clone(),
+        // With `zip-file` or `package-directory`, `output` names the deployed package instead.
+        primary_output: settings
+            .output
+            .clone()
+            .filter(|_| !other_package_source(run)),
         source_date_epoch: run
             .env
             .get("SOURCE_DATE_EPOCH")
@@ -351,7 +375,7 @@ async fn build_command(run: &Run, command: Command) -> ExitStatus {
         shell: prepared.shell,
         state_dir: state.scripts.clone(),
         runtime_commands: prepared.runtime_commands,
-        package: Some(package),
+        package: Some(package_options.clone()),
         bus: run.bus.clone(),
         redactor: run.redactor.clone(),
         cancel: run.cancel.clone(),
@@ -365,15 +389,26 @@ async fn build_command(run: &Run, command: Command) -> ExitStatus {
             report.error = Some(message);
         }
     }
+    let deployment_package = match command {
+        Command::Run if report.status == RunStatus::Succeeded => {
+            deployment_package(run, &settings, &package_options, &mut report)
+        }
+        _ => None,
+    };
     if let Some(plan) = &deploy_plan {
-        deploy_after_build(run, plan, &mut report).await;
+        deploy_after_build(run, plan, deployment_package, &mut report).await;
     }
     state.clean();
     finish(run, &settings, report).await
 }
 
 /// Deploys a SUCCEEDED build's package; a failed build only notifies.
-async fn deploy_after_build(run: &Run, plan: &crate::deploy::DeployPlan, report: &mut RunReport) {
+async fn deploy_after_build(
+    run: &Run,
+    plan: &crate::deploy::DeployPlan,
+    package: Option<ArtifactReport>,
+    report: &mut RunReport,
+) {
     if plan.is_empty() {
         return;
     }
@@ -381,21 +416,94 @@ async fn deploy_after_build(run: &Run, plan: &crate::deploy::DeployPlan, report:
         crate::deploy::notify_build_failure(run, plan, report).await;
         return;
     }
-    // DEPLOY PACKAGE: the zip to deploy is the primary artifact that packaging produced.
-    let package = report
-        .artifacts
-        .as_ref()
-        .and_then(|artifacts| artifacts.primary.clone());
+    // `deployment_package` already failed the run when the package could not be produced;
+    // `None` with a SUCCEEDED run is an image deploy, which this stage does not handle yet.
     let Some(package) = package else {
-        let message = "nothing to deploy: the build produced no primary artifact; add an `artifacts` section to the buildspec or set `zip-file`".to_owned();
-        eprintln!("error: {message}");
-        report.status = RunStatus::Failed;
-        report.error = Some(message);
+        if report.status == RunStatus::Succeeded {
+            let message =
+                "nothing to deploy: `image-uri` deploys are not supported yet; deploy a zip"
+                    .to_owned();
+            eprintln!("error: {message}");
+            report.status = RunStatus::Failed;
+            report.error = Some(message);
+        }
         return;
     };
     let status = crate::deploy::run(run, plan, &package, report).await;
     if let Some(error) = report.error.as_ref().filter(|_| !status.is_success()) {
         eprintln!("error: {error}");
+    }
+}
+
+/// `run` only, before anything runs: exactly one package source (spec: issue 3). An image
+/// deploy (`image-uri`) needs no zip.
+fn check_package_sources(run: &Run, spec: &Buildspec) -> Result<(), InputError> {
+    if run.cli.inputs.image_uri.is_some() {
+        return Ok(());
+    }
+    crate::package::check_sources(
+        spec.artifacts.is_some(),
+        run.cli.inputs.zip_file.as_deref(),
+        run.cli.inputs.package_directory.as_deref(),
+    )
+}
+
+fn other_package_source(run: &Run) -> bool {
+    run.cli.inputs.zip_file.is_some() || run.cli.inputs.package_directory.is_some()
+}
+
+/// After a successful build: the package `run` deploys (`zip-file`, `package-directory`, else the
+/// primary artifact), recorded as the report's primary artifact. `None` (and the run failed)
+/// when it cannot be produced; `None` too for image deploys.
+fn deployment_package(
+    run: &Run,
+    settings: &BuildSettings,
+    options: &PackageOptions,
+    report: &mut RunReport,
+) -> Option<ArtifactReport> {
+    let inputs = &run.cli.inputs;
+    if inputs.image_uri.is_some() {
+        return None;
+    }
+    let options = PackageOptions {
+        primary_output: settings.output.clone(),
+        ..options.clone()
+    };
+    let bus = run.bus.clone();
+    let log = move |level: Level, message: String| bus.log(level, message);
+    let (zip_file, directory) = (
+        inputs.zip_file.as_deref(),
+        inputs.package_directory.as_deref(),
+    );
+    let result = tokio::task::block_in_place(|| {
+        crate::package::deploy_package(
+            zip_file,
+            directory,
+            report.artifacts.as_ref(),
+            &options,
+            &log,
+        )
+    });
+    match result {
+        Ok(mut package) => {
+            let artifacts = report.artifacts.get_or_insert_with(Default::default);
+            if let Some(source) = zip_file
+                .map(|_| "zip-file")
+                .or(directory.map(|_| "package-directory"))
+            {
+                package.identifier = source.to_owned();
+                artifacts.secondary.splice(0..0, artifacts.primary.take());
+                artifacts.primary = Some(package.clone());
+            }
+            Some(package)
+        }
+        Err(err) => {
+            let message = format!("cannot prepare the package to deploy: {err}");
+            run.bus.log(Level::Error, message.clone());
+            report.status = RunStatus::Failed;
+            report.error = Some(message);
+            None
+        }
     }
 }
 
@@ -474,7 +582,7 @@ async fn prepare(
     env.extend(spec.variables());
     if !spec.env.parameter_store.is_empty() || !spec.env.secrets_manager.is_empty() {
         let config = crate::aws::config(Some(region)).await;
-        let values = build::secrets::resolve(spec, &config, &run.redactor)
+        let values = build::secrets::resolve(spec, &config)
             .await
             .map_err(|e| e.0)?;
         for (_, value) in &values {
@@ -572,6 +680,7 @@ fn write_failed_report(run: &Run, settings: &BuildSettings, command: Command, co
 /// Writes every report sink and decides the exit status.
 async fn finish(run: &Run, settings: &BuildSettings, mut report: RunReport) -> ExitStatus {
     report.duration_ms = run.started.elapsed().as_millis() as u64;
+    run.reporting.finish(run, &mut report).await;
     run.bus.emit(Event::Finished {
         status: report.status,
     });

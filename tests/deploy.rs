@@ -245,6 +245,7 @@ impl Deploy {
             bus,
             cancel: CancelToken::new(),
             started: Instant::now(),
+            reporting: Default::default(),
         }
     }
 

@@ -1,5 +1,12 @@
 //! The single integration-test binary. Every test runs the real `lambda-pipeline` binary in a
 //! temporary workspace; AWS is a real `moto_server` started once for the whole binary.
 
+mod action_yml;
+mod buildspec_errors;
+mod conformance;
 mod deploy;
+mod github;
 mod harness;
+mod package;
+mod seeds;
+mod workspace_owner;

@@ -80,10 +80,16 @@ pub fn plan(
             },
         }
     }
-    if manifest.is_none() && plan.warnings.is_empty() {
-        plan.warnings.push(
-            "Skipping install of runtimes. Runtime version selection is not supported by this build image; the installed runtimes match"
-                .to_owned(),
+    if manifest.is_none() {
+        // CodeBuild's own notice for images without the manifest (spec C49c), always first.
+        let outcome = if plan.warnings.is_empty() {
+            "the installed runtimes match"
+        } else {
+            "the installed runtimes were compared instead"
+        };
+        plan.warnings.insert(
+            0,
+            format!("Skipping install of runtimes. Runtime version selection is not supported by this build image; {outcome}"),
         );
     }
     Ok(plan)

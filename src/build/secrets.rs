@@ -1,12 +1,12 @@
-//! Resolves `env.parameter-store` and `env.secrets-manager` before INSTALL (spec §7.3–§7.4)
-//! and registers every value with the `Redactor`.
+//! Resolves `env.parameter-store` and `env.secrets-manager` before INSTALL (spec §7.3–§7.4).
+//! The caller masks every value it gets back (`pipeline::mask`, which also registers it with the
+//! runner through `::add-mask::`): registering them here first would hide them from that.
 
 use aws_config::SdkConfig;
 
 use crate::buildspec::Buildspec;
 use crate::buildspec::model::{At, SecretRef};
 use crate::diagnostic;
-use crate::redact::Redactor;
 
 /// A reference that could not be resolved; the build fails in DOWNLOAD_SOURCE.
 #[derive(Debug, Clone)]
@@ -23,7 +23,6 @@ impl std::fmt::Display for SecretError {
 pub async fn resolve(
     spec: &Buildspec,
     config: &SdkConfig,
-    redactor: &Redactor,
 ) -> Result<Vec<(String, String)>, SecretError> {
     let mut values = Vec::new();
     if !spec.env.parameter_store.is_empty() {
@@ -37,9 +36,6 @@ pub async fn resolve(
                 .map_err(|message| error_at(spec, reference, &message))?;
             values.push((name.value.clone(), value));
         }
-    }
-    for (_, value) in &values {
-        redactor.add(value);
     }
     Ok(values)
 }

@@ -26,6 +26,8 @@ pub const MAX_LINE: usize = 1024 * 1024;
 const TAIL_BYTES: usize = 64 * 1024;
 /// How long a killed command's process group gets between SIGTERM and SIGKILL.
 const KILL_GRACE: Duration = Duration::from_millis(2000);
+/// Longest wait for a background job's pending output after a command ended.
+const SETTLE_LIMIT: Duration = Duration::from_millis(250);
 
 /// Receives each output line (without its line break).
 pub type LineSink = Arc<dyn Fn(&str) + Send + Sync>;
@@ -144,11 +146,14 @@ impl ShellSession {
             status = child.wait() => status?,
             _ = cancel.stopped() => {
                 stopped = true;
-                terminate_group(pgid).await;
+                // This command's group and every background job of earlier commands, at once,
+                // so that the whole stop stays within one grace period.
+                terminate_groups(&self.groups, Some(&mut child)).await;
                 child.wait().await?
             }
         };
         reading.settle().await;
+        self.prune_groups();
         if !stopped {
             self.adopt_state();
         }
@@ -222,9 +227,15 @@ impl ShellSession {
     /// Sends SIGTERM, then SIGKILL, to every process group this session started: background
     /// jobs included. Called when the build ends or is stopped.
     pub async fn kill_all(&mut self) {
-        for pgid in std::mem::take(&mut self.groups) {
-            terminate_group(pgid).await;
-        }
+        self.prune_groups();
+        terminate_groups(&std::mem::take(&mut self.groups), None).await;
+    }
+
+    /// Forgets process groups that have no member left, so that an id the system has recycled
+    /// for an unrelated process is never signalled.
+    fn prune_groups(&mut self) {
+        self.groups
+            .retain(|pgid| *pgid > 0 && killpg(Pid::from_raw(*pgid), None).is_ok());
     }
 
     fn start_dir(&self) -> &Path {
@@ -301,22 +312,30 @@ pub fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-async fn terminate_group(pgid: i32) {
-    if pgid <= 0 {
-        return;
-    }
-    let group = Pid::from_raw(pgid);
-    if killpg(group, Signal::SIGTERM).is_err() {
-        return;
-    }
+/// Sends SIGTERM to every group, gives them one shared grace period (reaping `child`, our own
+/// direct child, meanwhile), then SIGKILLs what is left.
+async fn terminate_groups(pgids: &[i32], child: Option<&mut tokio::process::Child>) {
+    let mut groups: Vec<Pid> = pgids
+        .iter()
+        .filter(|pgid| **pgid > 0)
+        .map(|pgid| Pid::from_raw(*pgid))
+        .filter(|group| killpg(*group, Signal::SIGTERM).is_ok())
+        .collect();
     let deadline = Instant::now() + KILL_GRACE;
-    while Instant::now() < deadline {
-        if killpg(group, None).is_err() {
-            return;
+    if let Some(child) = child {
+        // Until it is reaped, our child counts as a live member of its group.
+        let _ = tokio::time::timeout(KILL_GRACE, child.wait()).await;
+    }
+    loop {
+        groups.retain(|group| killpg(*group, None).is_ok());
+        if groups.is_empty() || Instant::now() >= deadline {
+            break;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    let _ = killpg(group, Signal::SIGKILL);
+    for group in groups {
+        let _ = killpg(group, Signal::SIGKILL);
+    }
 }
 
 /// The last bytes of output.
@@ -360,8 +379,11 @@ impl Reading {
         {
             return;
         }
+        // A background job holds the pipe: wait while its output is still arriving, but never
+        // for long, or a job that prints forever would block the build (spec E11).
+        let deadline = Instant::now() + SETTLE_LIMIT;
         let mut seen = self.progress.load(Ordering::SeqCst);
-        loop {
+        while Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
             let now = self.progress.load(Ordering::SeqCst);
             if now == seen || self.eof.0.load(Ordering::SeqCst) {

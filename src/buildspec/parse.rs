@@ -87,21 +87,45 @@ impl Reader<'_> {
         BuildspecError::at(self.file, self.source, span, message)
     }
 
-    fn syntax_error(&self, err: yaml::SyntaxError) -> BuildspecError {
+    fn syntax_error(&self, mut err: yaml::SyntaxError) -> BuildspecError {
+        if let Some(end) = self.end_of_text(err.span) {
+            // An error at the end of the file (an unclosed quote or bracket) is drawn at the
+            // end of the last line, so that there is a line to show.
+            err.span = end;
+        }
         let line = self
             .source
             .lines()
             .nth(err.span.line.saturating_sub(1))
             .unwrap_or("");
-        let mut error = self.error(err.span, format!("YAML syntax error: {}", err.message));
+        let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+        let span = match indent.find('\t') {
+            // Point at the tab itself, not at what follows it.
+            Some(tab) => Span::new(err.span.line, tab + 1, 1),
+            None => err.span,
+        };
+        let mut error = self.error(span, format!("YAML syntax error: {}", err.message));
         if line.trim_start_matches(' ').starts_with('\t') || line.contains('\t') {
             error = error.with_hint("YAML does not allow tabs for indentation; indent with spaces");
-        } else if line.trim_start().trim_start_matches("- ").starts_with('*') {
+        } else if line.trim_start().trim_start_matches("- ").starts_with('*')
+            || err.message.contains("unknown anchor")
+        {
             error = error.with_hint(
                 "a value starting with `*` reads as a YAML alias; quote it, e.g. '**/*'",
             );
         }
         error
+    }
+
+    /// The end of the last non-blank line, when `span` lies past it.
+    fn end_of_text(&self, span: Span) -> Option<Span> {
+        let (index, last) = self
+            .source
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty())
+            .last()?;
+        (span.line > index + 1).then(|| Span::new(index + 1, last.chars().count() + 1, 1))
     }
 
     fn buildspec(&self, root: &Node) -> Result<Buildspec> {

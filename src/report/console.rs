@@ -31,9 +31,17 @@ impl Console {
         let _ = writeln!(self.out, "{text}");
     }
 
+    /// One agent log line per line of `message` (a multi-line command, a rendered error), each
+    /// with the prefix, so that no part of it can pass for command output.
     fn agent(&mut self, message: &str) {
         let now = chrono::Utc::now().format("%Y/%m/%d %H:%M:%S%.6f");
-        self.line(&format!("[Container] {now} {message}"));
+        let mut lines = message.lines().peekable();
+        if lines.peek().is_none() {
+            self.line(&format!("[Container] {now} "));
+        }
+        for line in lines {
+            self.line(&format!("[Container] {now} {line}"));
+        }
     }
 
     fn stop_commands(&mut self) {

@@ -1,8 +1,11 @@
 //! Renders one `RunReport` to every sink; sinks never decide pass or fail.
 //! Owns: the report file, the console log, workflow commands and step outputs.
 
+pub mod annotations;
 pub mod console;
 pub mod model;
+pub mod summary;
+pub mod test_reports;
 pub mod workflow;
 
 use std::path::Path;
