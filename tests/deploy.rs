@@ -39,8 +39,12 @@ fn unique(prefix: &str) -> String {
 
 /// Runs the aws CLI against moto and parses its JSON answer.
 fn aws(args: &[&str]) -> Value {
+    aws_at(Moto::shared(), args)
+}
+
+fn aws_at(moto: &Moto, args: &[&str]) -> Value {
     let output = std::process::Command::new("aws")
-        .args(["--endpoint-url", &Moto::shared().endpoint()])
+        .args(["--endpoint-url", &moto.endpoint()])
         .args(args)
         .envs(Moto::shared().env())
         .output()
@@ -1264,4 +1268,227 @@ fn bad_input_invalid_arns() {
         &[("sns-topic-arn", "deploys")],
         &["input `sns-topic-arn`", "not a valid SNS topic ARN"],
     );
+}
+
+// ----- end to end, through the binary -----
+
+/// An isolated moto with a role and `functions` created, for seed buildspecs whose function
+/// names are fixed.
+fn isolated_with(functions: &[&str]) -> Moto {
+    let moto = Moto::isolated();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    aws_at(
+        &moto,
+        &[
+            "iam",
+            "create-role",
+            "--role-name",
+            "lambda-pipeline-tests",
+            "--assume-role-policy-document",
+            policy,
+        ],
+    );
+    let zip = handler("v0");
+    for name in functions {
+        aws_at(
+            &moto,
+            &[
+                "lambda",
+                "create-function",
+                "--function-name",
+                name,
+                "--runtime",
+                "python3.12",
+                "--role",
+                ROLE,
+                "--handler",
+                "lambda_function.lambda_handler",
+                "--zip-file",
+                &format!("fileb://{}", zip.zip),
+            ],
+        );
+    }
+    moto
+}
+
+fn copy_project(from: &Path, test: &Test) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = test
+            .workspace()
+            .join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn sha_of(path: &Path) -> String {
+    base64::engine::general_purpose::STANDARD
+        .encode(sha2::Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+#[test]
+fn seed_lambda_cicd_buildspec_as_it_is_then_versioned_and_aliased() {
+    let moto = isolated_with(&["my-lambda-function"]);
+    let test = Test::new().aws().github_actions();
+    copy_project(
+        &crate::harness::repo_path("tests/fixtures/seeds/lambda-cicd"),
+        &test,
+    );
+    let missing = test.dir.path().join("no-runtimes.yml");
+    let out = test
+        .env("AWS_ENDPOINT_URL", &moto.endpoint())
+        .env("PIP_NO_INDEX", "1")
+        .env("LAMBDA_PIPELINE_RUNTIMES_FILE", missing.to_str().unwrap())
+        .input("function-name", "my-lambda-function")
+        .input("zip-file", "deployment.zip")
+        .arg("run")
+        .run();
+    assert_eq!(out.code, 0, "{out}");
+    let built = sha_of(&out.path("deployment.zip"));
+    let outputs = out.outputs();
+    // The seed's own post_build already uploaded this zip: no second upload, but a version
+    // is published for it and the alias created.
+    assert_eq!(outputs["code-sha256"], built);
+    assert_eq!(outputs["version"], "1");
+    assert!(
+        outputs["alias-arn"].ends_with(":function:my-lambda-function:live"),
+        "{outputs:?}"
+    );
+    let report = out.report();
+    assert_eq!(report["deploy"][0]["upload"], "none");
+    assert_eq!(report["deploy"][0]["version"], "1");
+}
+
+#[test]
+fn seed_multi_environment_buildspec_as_it_is_with_the_environment_input() {
+    let functions = ["my-lambda-dev", "my-lambda-staging", "my-lambda-prod"];
+    let moto = isolated_with(&functions);
+    let test = Test::new().aws().github_actions();
+    copy_project(
+        &crate::harness::repo_path("tests/fixtures/seeds/multi-environment"),
+        &test,
+    );
+    let zip = package(&[(
+        "lambda_function.py",
+        b"def lambda_handler(e, c):\n    return 'prod'\n",
+    )]);
+    std::fs::copy(&zip.zip, test.workspace().join("deployment.zip")).unwrap();
+    let out = test
+        .env("AWS_ENDPOINT_URL", &moto.endpoint())
+        .input("env-vars", "ENV=prod")
+        .input("environment", "prod")
+        .input("function-name", "my-lambda-{environment}")
+        .input("zip-file", "deployment.zip")
+        .arg("run")
+        .run();
+    assert_eq!(out.code, 0, "{out}");
+    let outputs = out.outputs();
+    assert_eq!(outputs["code-sha256"], zip.sha256);
+    assert_eq!(outputs["version"], "1");
+    assert!(outputs["function-arn"].ends_with(":function:my-lambda-prod"));
+    let alias = aws_at(
+        &moto,
+        &[
+            "lambda",
+            "get-alias",
+            "--function-name",
+            "my-lambda-prod",
+            "--name",
+            "live",
+        ],
+    );
+    assert_eq!(alias["FunctionVersion"], "1");
+    for untouched in ["my-lambda-dev", "my-lambda-staging"] {
+        let versions = aws_at(
+            &moto,
+            &[
+                "lambda",
+                "list-versions-by-function",
+                "--function-name",
+                untouched,
+            ],
+        );
+        assert_eq!(
+            versions["Versions"].as_array().unwrap().len(),
+            1,
+            "{untouched}: only $LATEST"
+        );
+    }
+}
+
+#[test]
+fn examples_hello_deploys_then_redeploys_as_a_no_op() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let base = unique("hello");
+    let name = format!("{base}-dev");
+    runtime.block_on(create_function(&name));
+    let (topic, queue) = topic_with_queue();
+    let run = || {
+        let test = Test::new().aws().github_actions();
+        copy_project(&crate::harness::repo_path("examples/hello"), &test);
+        test.env("PIP_NO_INDEX", "1")
+            .input("environment", "dev")
+            .input("function-name", &format!("{base}-{{environment}}"))
+            .input("sns-topic-arn", &topic)
+            .arg("run")
+            .run()
+    };
+    let first = run();
+    assert_eq!(first.code, 0, "{first}");
+    let outputs = first.outputs();
+    assert_eq!(outputs["deployed"], "true", "{first}");
+    assert_eq!(outputs["version"], "1");
+    assert!(
+        first
+            .stdout
+            .contains(&format!("{name}: deployed; alias live → version 1")),
+        "{first}"
+    );
+    assert_eq!(runtime.block_on(code_sha(&name)), outputs["code-sha256"]);
+
+    let second = run();
+    assert_eq!(second.code, 0, "{second}");
+    let outputs = second.outputs();
+    assert_eq!(outputs["deployed"], "false", "{second}");
+    assert_eq!(outputs["version"], "1");
+    assert_eq!(outputs["previous-version"], "1");
+    assert_eq!(runtime.block_on(versions(&name)), ["1"]);
+    let statuses: Vec<String> = received(&queue)
+        .into_iter()
+        .chain(received(&queue))
+        .map(|e| {
+            e["MessageAttributes"]["status"]["Value"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(statuses, ["succeeded", "succeeded"], "one message per run");
+}
+
+#[test]
+fn a_failed_build_deploys_nothing_and_notifies_failure() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let name = unique("broken");
+    runtime.block_on(create_function(&name));
+    let (topic, queue) = topic_with_queue();
+    let out = Test::new()
+        .aws()
+        .github_actions()
+        .buildspec("version: 0.2\nphases:\n  build:\n    commands:\n      - exit 3\nartifacts:\n  files: ['**/*']\n")
+        .input("function-name", &name)
+        .input("sns-topic-arn", &topic)
+        .arg("run")
+        .run();
+    assert_eq!(out.code, 1, "{out}");
+    assert!(runtime.block_on(versions(&name)).is_empty());
+    let messages = received(&queue);
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    let message: Value = serde_json::from_str(messages[0]["Message"].as_str().unwrap()).unwrap();
+    assert_eq!(message["status"], "failed");
+    assert_eq!(message["failed_phase"], "BUILD");
 }
