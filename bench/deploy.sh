@@ -27,6 +27,7 @@ moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 endpoint="http://127.0.0.1:$port"
 for _ in $(seq 1 200); do curl -sf "$endpoint/moto-api/" -o /dev/null && break; sleep 0.05; done
+export PIP_ROOT_USER_ACTION=ignore
 export AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench-secret-key \
   AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
 # The aws CLI v1 does not send every service to AWS_ENDPOINT_URL (SQS); name it explicitly.
