@@ -190,6 +190,7 @@ async fn alias(name: &str, alias: &str) -> Option<(String, Vec<(String, f64)>, S
 /// One in-process deploy run: inputs as the runner passes them, pointed at moto (or a proxy).
 struct Deploy {
     env: Vec<(String, String)>,
+    cancel: CancelToken,
     outputs: PathBuf,
     recorder: Recorder,
 }
@@ -210,6 +211,7 @@ impl Deploy {
         );
         Deploy {
             env,
+            cancel: CancelToken::new(),
             outputs,
             recorder: Recorder::default(),
         }
@@ -247,7 +249,7 @@ impl Deploy {
             env,
             redactor: Redactor::new(),
             bus,
-            cancel: CancelToken::new(),
+            cancel: self.cancel.clone(),
             started: Instant::now(),
             reporting: Default::default(),
         }
@@ -580,6 +582,51 @@ fn alarms_proxy(alarms: &[(&str, &str)]) -> FaultProxy {
             .respond_cbor(&json!({"MetricAlarms": metric_alarms})),
     );
     proxy
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancelling_mid_shift_restores_the_old_routing() {
+    let name = unique("cancel");
+    create_function(&name).await;
+    Deploy::new()
+        .input("function-name", &name)
+        .run(&handler("v1"))
+        .await;
+    let deploy = Deploy::new()
+        .input("function-name", &name)
+        .input("traffic-shift", "canary 10 5m");
+    let cancel = deploy.cancel.clone();
+    let watched = name.clone();
+    let watcher = tokio::spawn(async move {
+        // Cancel once the canary weight is in place, as SIGTERM would.
+        loop {
+            if let Some((_, weights, _)) = alias(&watched, "live").await
+                && !weights.is_empty()
+            {
+                cancel.stop(lambda_pipeline::cancel::StopReason::Cancelled);
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    });
+    let done = deploy.run(&handler("v2")).await;
+    watcher.await.unwrap();
+    assert_eq!(done.status, DeployStatus::Cancelled, "{done:#?}");
+    let (version, weights, description) = alias(&name, "live").await.unwrap();
+    assert_eq!(
+        (version.as_str(), weights.len()),
+        ("1", 0),
+        "old routing restored"
+    );
+    assert!(
+        !description.contains("previous=1"),
+        "old description restored: {description}"
+    );
+    assert!(
+        done.log.iter().any(|l| l.contains("cancelled")),
+        "{:?}",
+        done.log
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -14,7 +14,7 @@ use aws_sdk_lambda::types::PackageType;
 use base64::Engine as _;
 use tokio::time::Instant;
 
-use super::retry::{self, CallError, Limiter};
+use super::retry::{self, Limiter};
 use super::rollback::AliasRecord;
 use super::shift::{AliasMove, AliasState, Moved};
 use super::target::{DIRECT_UPLOAD_LIMIT, FunctionTarget, S3Location, UNZIPPED_LIMIT};
@@ -208,8 +208,8 @@ impl Deployer<'_> {
         let already_live = alias
             .as_ref()
             .is_some_and(|a| a.version == version && a.routing.is_empty());
-        if already_live {
-            entry.alias_arn = self.alias_arn().await?;
+        if let Some(live) = alias.as_ref().filter(|_| already_live) {
+            entry.alias_arn = live.arn.clone();
             self.progress(format!(
                 "alias `{}` already points at version {version}",
                 self.target.alias
@@ -296,6 +296,7 @@ impl Deployer<'_> {
         .await;
         match result {
             Ok(alias) => Ok(Some(AliasState {
+                arn: alias.alias_arn().unwrap_or_default().to_owned(),
                 version: alias.function_version().unwrap_or_default().to_owned(),
                 description: alias.description().unwrap_or_default().to_owned(),
                 routing: alias
@@ -307,20 +308,6 @@ impl Deployer<'_> {
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(fail("alias")(e.message)),
         }
-    }
-
-    async fn alias_arn(&self) -> Result<String, Failure> {
-        let alias = retry::call(&self.shared.limiter, "GetAlias", self.deadline(), || {
-            self.clients
-                .lambda
-                .get_alias()
-                .function_name(self.function())
-                .name(&self.target.alias)
-                .send()
-        })
-        .await
-        .map_err(|e: CallError| fail("alias")(e.message))?;
-        Ok(alias.alias_arn().unwrap_or_default().to_owned())
     }
 
     /// The published version that runs the current code: the alias's own when its code

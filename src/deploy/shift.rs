@@ -17,6 +17,7 @@ use crate::cancel::CancelToken;
 /// What the alias looked like before the deploy.
 #[derive(Debug, Clone)]
 pub struct AliasState {
+    pub arn: String,
     pub version: String,
     pub description: String,
     pub routing: HashMap<String, f64>,
