@@ -976,6 +976,59 @@ async fn oidc_through_a_local_token_endpoint() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn expiring_role_credentials_are_minted_again() {
+    let name = unique("oidc-remint");
+    create_function(&name).await;
+    let server = token_endpoint().await;
+    let proxy = FaultProxy::start(&Moto::shared().endpoint());
+    // Credentials that expire in 5 s: inside the SDK's refresh buffer, so every later call
+    // needs new ones, as a long traffic shift past a 1 h session would.
+    let expiration = (chrono::Utc::now() + chrono::Duration::seconds(5))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let body = format!(
+        "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIAREMINT</AccessKeyId><SecretAccessKey>remint-secret</SecretAccessKey><SessionToken>remint-session</SessionToken><Expiration>{expiration}</Expiration></Credentials><AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/gha-deploy/x</Arn><AssumedRoleId>AROAREMINT:x</AssumedRoleId></AssumedRoleUser></AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>"
+    );
+    proxy.rule(
+        Rule::on("POST", "/")
+            .body_contains("AssumeRoleWithWebIdentity")
+            .respond(200, &[("content-type", "text/xml")], &body),
+    );
+    let done = Deploy::new()
+        .without("AWS_ACCESS_KEY_ID")
+        .without("AWS_SECRET_ACCESS_KEY")
+        .without("AWS_SESSION_TOKEN")
+        .env(
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            &format!("{}/token?api-version=2.0", server.uri()),
+        )
+        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token-xyz")
+        .input("function-name", &name)
+        .input(
+            "role-to-assume",
+            "arn:aws:iam::123456789012:role/gha-deploy",
+        )
+        .through(&proxy)
+        .run(&handler("v1"))
+        .await;
+    assert_eq!(done.status, DeployStatus::Succeeded, "{done:#?}");
+    let tokens = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/token")
+        .count();
+    let assumes = proxy
+        .requests_to("POST", "/")
+        .iter()
+        .filter(|r| r.body.contains("AssumeRoleWithWebIdentity"))
+        .count();
+    assert!(tokens >= 2, "the token was fetched {tokens} times");
+    assert_eq!(tokens, assumes, "each fresh token is exchanged once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_refused_assume_role_names_the_token_claims() {
     let name = unique("oidc-refused");
     create_function(&name).await;
