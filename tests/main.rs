@@ -1,12 +1,11 @@
 //! The single integration-test binary. Every test runs the real `lambda-pipeline` binary in a
 //! temporary workspace; AWS is a real `moto_server` started once for the whole binary.
 
+mod action_yml;
 mod buildspec_errors;
 mod conformance;
 mod github;
 mod harness;
-mod seeds;
 mod package;
-mod action_yml;
-mod harness;
+mod seeds;
 mod workspace_owner;
