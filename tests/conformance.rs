@@ -3050,3 +3050,22 @@ fn secrets_never_reach_outputs_or_the_report() {
     let outputs = std::fs::read_to_string(&out.outputs_path).unwrap();
     assert!(!outputs.contains("super-secret-value-42"), "{outputs}");
 }
+
+#[test]
+fn more_parameters_than_one_get_parameters_call_takes() {
+    let id = unique("many");
+    block_on(async {
+        for i in 0..13 {
+            put_parameter(&format!("/{id}/p{i}"), &format!("value-{i:02}")).await;
+        }
+    });
+    let mut spec = "version: 0.2\nenv:\n  parameter-store:\n".to_owned();
+    for i in 0..13 {
+        spec.push_str(&format!("    P{i}: /{id}/p{i}\n"));
+    }
+    spec.push_str("phases:\n  build:\n    commands:\n      - 'for i in 0 1 2 3 4 5 6 7 8 9 10 11 12; do eval \"printf %s, \\\"\\$P$i\\\"\"; done > seen.txt'\n");
+    let out = Test::new().buildspec(&spec).arg("build").aws().run();
+    assert_status(&out, "SUCCEEDED");
+    let expected: String = (0..13).map(|i| format!("value-{i:02},")).collect();
+    assert_eq!(out.workspace_file("seen.txt").unwrap(), expected);
+}
