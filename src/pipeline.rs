@@ -88,10 +88,7 @@ pub async fn run(cli: Cli, env: Env) -> ExitStatus {
         Command::Run | Command::Build => build_command(&run, command).await,
         Command::Package => crate::package::command::package_command(&run).await,
         Command::Post => crate::github::post::run(&run).await,
-        Command::Rollback => {
-            eprintln!("error: `{}` is not available yet", command.name());
-            ExitStatus::InvalidInput
-        }
+        Command::Rollback => crate::deploy::rollback_command(&run).await,
     }
 }
 
@@ -275,6 +272,14 @@ async fn build_command(run: &Run, command: Command) -> ExitStatus {
         Ok(settings) => settings,
         Err(err) => return input_failure(&err),
     };
+    // Deploy inputs are resolved before anything runs: a bad one exits 2 with nothing changed.
+    let deploy_plan = match command {
+        Command::Run => match crate::deploy::plan(run) {
+            Ok(plan) => Some(plan),
+            Err(err) => return input_failure(&err),
+        },
+        _ => None,
+    };
     let spec = match load_buildspec(run, &settings.source) {
         Ok(spec) => spec,
         Err(status) => {
@@ -293,7 +298,12 @@ async fn build_command(run: &Run, command: Command) -> ExitStatus {
         settings.allow_workflow_commands,
         run.redactor.clone(),
     )));
-    let environment = run.cli.inputs.environment.as_deref();
+    // The deploy's resolved environment (from `branch-environments` too), else the input.
+    let environment = deploy_plan
+        .as_ref()
+        .filter(|plan| !plan.is_empty())
+        .map(|plan| plan.environment.as_str())
+        .or(run.cli.inputs.environment.as_deref());
     run.reporting.start(run, &spec, command, environment).await;
     if let Some(limit) = settings.timeout {
         run.cancel.stop_after(limit);
@@ -385,10 +395,44 @@ async fn build_command(run: &Run, command: Command) -> ExitStatus {
         }
         _ => None,
     };
-    // Deploy hook: `deploy::run(run, &deployment_package, &mut report)` when it is `Some`.
-    let _ = &deployment_package;
+    if let Some(plan) = &deploy_plan {
+        deploy_after_build(run, plan, deployment_package, &mut report).await;
+    }
     state.clean();
     finish(run, &settings, report).await
+}
+
+/// Deploys a SUCCEEDED build's package; a failed build only notifies.
+async fn deploy_after_build(
+    run: &Run,
+    plan: &crate::deploy::DeployPlan,
+    package: Option<ArtifactReport>,
+    report: &mut RunReport,
+) {
+    if plan.is_empty() {
+        return;
+    }
+    if report.status != RunStatus::Succeeded {
+        crate::deploy::notify_build_failure(run, plan, report).await;
+        return;
+    }
+    // `deployment_package` already failed the run when the package could not be produced;
+    // `None` with a SUCCEEDED run is an image deploy, which this stage does not handle yet.
+    let Some(package) = package else {
+        if report.status == RunStatus::Succeeded {
+            let message =
+                "nothing to deploy: `image-uri` deploys are not supported yet; deploy a zip"
+                    .to_owned();
+            eprintln!("error: {message}");
+            report.status = RunStatus::Failed;
+            report.error = Some(message);
+        }
+        return;
+    };
+    let status = crate::deploy::run(run, plan, &package, report).await;
+    if let Some(error) = report.error.as_ref().filter(|_| !status.is_success()) {
+        eprintln!("error: {error}");
+    }
 }
 
 /// `run` only, before anything runs: exactly one package source (spec: issue 3). An image

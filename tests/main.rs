@@ -4,6 +4,7 @@
 mod action_yml;
 mod buildspec_errors;
 mod conformance;
+mod deploy;
 mod github;
 mod harness;
 mod package;

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod faults;
 pub mod moto;
 
 use std::collections::BTreeMap;

@@ -20,6 +20,12 @@ impl Moto {
         MOTO.get_or_init(Moto::start)
     }
 
+    /// A moto of its own, for a test that must use fixed resource names (a seed buildspec's
+    /// hard-coded function) without racing the tests that share `Moto::shared()`.
+    pub fn isolated() -> Moto {
+        Moto::start()
+    }
+
     fn start() -> Moto {
         let port = free_port();
         let log = std::env::temp_dir().join(format!("moto-{port}.log"));
