@@ -1,5 +1,5 @@
 //! Writes one deterministic zip: entries in the given (sorted) order, one fixed timestamp, no
-//! extra fields, modes 0644/0755 (symlinks 0777), deflate level 6, stored when deflate does not
+//! extra fields, modes 0644/0755 (symlinks 0777), deflate level 4, stored when deflate does not
 //! help. Entries are compressed in parallel on the rayon pool, at most `BUDGET` bytes ahead of
 //! the writer, so memory does not grow with the package; files over `LARGE` bytes are compressed
 //! into a temporary zip on disk and copied raw. The SHA-256 is computed while writing.
@@ -21,7 +21,7 @@ use super::select::{Content, Entry};
 const BUDGET: u64 = 16 * 1024 * 1024;
 /// Files larger than this are compressed to a temporary file rather than to memory.
 pub const LARGE: u64 = 4 * 1024 * 1024;
-const LEVEL: i64 = 6;
+const LEVEL: i64 = 4;
 
 /// What the writer produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
