@@ -8,6 +8,8 @@
 #   runtime  base + a binary built outside (default):   docker build --build-arg BINARY=path .
 #            With BuildKit the default path is dist/<arch>/lambda-pipeline, so a multi-arch build
 #            takes one binary per platform. CI assembles the image this way, without rust.
+#            Build that binary on bookworm (e.g. in rust:1.95-bookworm): a binary linked on a
+#            newer distribution asks for a newer glibc than the image has.
 #
 # Rules for a container action (GitHub's Dockerfile support page): run as root (no USER), no
 # WORKDIR (the runner forces /github/workspace), an absolute exec-form ENTRYPOINT.

@@ -495,6 +495,17 @@ fn deployment_package(
                 artifacts.secondary.splice(0..0, artifacts.primary.take());
                 artifacts.primary = Some(package.clone());
             }
+            run.bus.log(
+                Level::Info,
+                format!(
+                    "Package to deploy: {} ({}, {} files, {} bytes, CodeSha256 {})",
+                    package.zip,
+                    package.identifier,
+                    package.files.len(),
+                    package.size,
+                    package.sha256
+                ),
+            );
             Some(package)
         }
         Err(err) => {

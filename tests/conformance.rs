@@ -2888,3 +2888,184 @@ fn opening_log_lines_follow_codebuild() {
     assert!(report["phases"][0]["duration_ms"].is_u64());
     assert_eq!(report["phases"][2]["commands"][2]["block"], "finally");
 }
+
+#[test]
+fn folded_block_joins_lines_and_a_comment_swallows_the_rest() {
+    let out = build(
+        r#"
+        version: 0.2
+        phases:
+          build:
+            commands:
+              - >
+                echo first
+                echo second
+              - >
+                echo kept
+                # a comment line
+                echo swallowed
+        "#,
+    );
+    assert_output(&out, &["first echo second", "kept"]);
+    assert_status(&out, "SUCCEEDED");
+}
+
+#[test]
+fn a_block_starting_with_set_e_fails_at_its_first_error() {
+    let out = build(
+        r#"
+        version: 0.2
+        phases:
+          build:
+            commands:
+              - |
+                set -e
+                echo one
+                false
+                echo never
+        "#,
+    );
+    assert_output(&out, &["one"]);
+    assert_eq!(exit_codes(&out, "BUILD"), vec![Some(1)]);
+    assert_status(&out, "FAILED");
+}
+
+#[test]
+fn quoted_colon_space_command_runs() {
+    let out = build(
+        r#"
+        version: 0.2
+        phases:
+          build:
+            commands:
+              - "echo a: b"
+              - 'echo "c: d" # not a comment inside quotes'
+        "#,
+    );
+    assert_output(&out, &["a: b", "c: d"]);
+}
+
+#[test]
+fn long_output_arrives_whole_and_in_order() {
+    let out = build(
+        r#"
+        version: 0.2
+        phases:
+          build:
+            commands:
+              - seq 1 20000
+              - printf 'ünïcødé ✓\n'
+        "#,
+    );
+    let lines = out.command_output();
+    assert_eq!(lines.len(), 20001, "{}", lines.len());
+    assert!(
+        lines[..20000]
+            .iter()
+            .enumerate()
+            .all(|(i, l)| *l == (i + 1).to_string())
+    );
+    assert_eq!(lines[20000], "ünïcødé ✓");
+}
+
+#[test]
+fn a_command_killed_by_a_signal_fails_its_phase() {
+    let out = build(
+        r#"
+        version: 0.2
+        phases:
+          build:
+            commands:
+              - echo before; kill -KILL $$
+              - echo never
+          post_build:
+            commands:
+              - echo post
+        "#,
+    );
+    assert_output(&out, &["before", "post"]);
+    assert_eq!(exit_codes(&out, "BUILD"), vec![None], "{out}");
+    assert_phases(&out, "I✓ P✓ B✗ PB✓");
+    assert_status(&out, "FAILED");
+}
+
+#[test]
+fn codebuild_src_dir_does_not_follow_cd() {
+    let out = build(
+        r#"
+        version: 0.2
+        phases:
+          pre_build:
+            commands:
+              - mkdir -p a && cd a
+          post_build:
+            commands:
+              - echo "$(basename "$PWD") $(basename "$CODEBUILD_SRC_DIR")"
+        "#,
+    );
+    assert_output(&out, &["a ws"]);
+}
+
+#[test]
+fn numeric_json_version_and_version_01_json() {
+    let out = Test::new()
+        .buildspec(r#"{"version": 0.2, "phases": {"build": {"commands": ["X=1", "echo x=$X"]}}}"#)
+        .arg("build")
+        .run();
+    assert_output(&out, &["x=1"]);
+}
+
+#[test]
+fn secrets_never_reach_outputs_or_the_report() {
+    let param = format!("/{}/pw", unique("leak"));
+    block_on(put_parameter(&param, "super-secret-value-42"));
+    let spec = format!(
+        r#"
+        version: 0.2
+        env:
+          parameter-store:
+            PW: {param}
+          exported-variables: [ DERIVED ]
+        phases:
+          build:
+            commands:
+              - DERIVED="prefix-$PW"
+              - echo "$PW" >&2
+        "#
+    );
+    let out = test(&spec).aws().github_actions().run();
+    assert_status(&out, "SUCCEEDED");
+    assert_output(&out, &["***"]);
+    assert_eq!(out.outputs()["DERIVED"], "prefix-***");
+    let report = std::fs::read_to_string(&out.report_path).unwrap();
+    assert!(!report.contains("super-secret-value-42"), "{report}");
+    // Only the runner's own mask registration may carry the value.
+    assert!(
+        out.stdout
+            .lines()
+            .filter(|l| l.contains("super-secret-value-42"))
+            .all(|l| l == "::add-mask::super-secret-value-42"),
+        "{out}"
+    );
+    let outputs = std::fs::read_to_string(&out.outputs_path).unwrap();
+    assert!(!outputs.contains("super-secret-value-42"), "{outputs}");
+}
+
+#[test]
+fn more_parameters_than_one_get_parameters_call_takes() {
+    let id = unique("many");
+    block_on(async {
+        for i in 0..13 {
+            put_parameter(&format!("/{id}/p{i}"), &format!("value-{i:02}")).await;
+        }
+    });
+    let mut spec = "version: 0.2\nenv:\n  parameter-store:\n".to_owned();
+    for i in 0..13 {
+        spec.push_str(&format!("    P{i}: /{id}/p{i}\n"));
+    }
+    spec.push_str("phases:\n  build:\n    commands:\n      - 'for i in 0 1 2 3 4 5 6 7 8 9 10 11 12; do eval \"printf %s, \\\"\\$P$i\\\"\"; done > seen.txt'\n");
+    let out = Test::new().buildspec(&spec).arg("build").aws().run();
+    assert_status(&out, "SUCCEEDED");
+    let expected: String = (0..13).map(|i| format!("value-{i:02},")).collect();
+    assert_eq!(out.workspace_file("seen.txt").unwrap(), expected);
+}

@@ -169,19 +169,12 @@ fn openapi_path() -> PathBuf {
     path
 }
 
-/// Validates every recorded body with `tests/fixtures/github/validate_requests.py` (Python
-/// `openapi-schema-validator`). Panics with the validator's findings.
-fn validate_against_openapi(requests: &[Recorded]) {
+/// Runs the validator on `bodies`; returns whether they all passed, and its findings.
+fn run_validator(bodies: &[Value]) -> (bool, String) {
     let spec = openapi_path();
-    let bodies: Vec<Value> = requests
-        .iter()
-        .filter(|r| r.method != "GET")
-        .map(|r| json!({"method": r.method, "path": r.path, "body": r.body}))
-        .collect();
-    assert!(!bodies.is_empty(), "no request body was sent");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("requests.json");
-    std::fs::write(&file, serde_json::to_vec(&bodies).unwrap()).unwrap();
+    std::fs::write(&file, serde_json::to_vec(bodies).unwrap()).unwrap();
     let output = std::process::Command::new("python3")
         .arg(repo_path("tests/fixtures/github/validate_requests.py"))
         .arg(&spec)
@@ -193,8 +186,21 @@ fn validate_against_openapi(requests: &[Recorded]) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    (output.status.success(), report)
+}
+
+/// Validates every recorded body with `tests/fixtures/github/validate_requests.py` (Python
+/// `openapi-schema-validator`). Panics with the validator's findings.
+fn validate_against_openapi(requests: &[Recorded]) {
+    let bodies: Vec<Value> = requests
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| json!({"method": r.method, "path": r.path, "body": r.body}))
+        .collect();
+    assert!(!bodies.is_empty(), "no request body was sent");
+    let (valid, report) = run_validator(&bodies);
     assert!(
-        output.status.success(),
+        valid,
         "request bodies do not match GitHub's OpenAPI description \
          (needs `pip install openapi-schema-validator==0.9.0`):\n{report}"
     );
@@ -880,4 +886,26 @@ async fn cli_run_prints_the_report_at_the_end() {
         out.stderr[at..].contains("| BUILD | ✅ SUCCEEDED |"),
         "{out}"
     );
+}
+
+#[test]
+fn the_schema_check_rejects_what_github_would() {
+    let annotation = json!({"path": "a", "start_line": 1, "end_line": 1,
+                            "annotation_level": "failure", "message": "m"});
+    let cases = [
+        json!({"title": "t", "summary": "s".repeat(65_536)}),
+        json!({"title": "t", "summary": "s", "annotations": vec![annotation; 51]}),
+    ];
+    for output in cases {
+        let body = json!({"status": "completed", "conclusion": "success", "output": output});
+        let (valid, report) = run_validator(&[
+            json!({"method": "PATCH", "path": "/repos/o/r/check-runs/1", "body": body}),
+        ]);
+        assert!(!valid, "{report}");
+    }
+    let no_conclusion = json!({"status": "completed", "output": {"title": "t", "summary": "s"}});
+    let (valid, report) = run_validator(&[
+        json!({"method": "PATCH", "path": "/repos/o/r/check-runs/1", "body": no_conclusion}),
+    ]);
+    assert!(!valid, "{report}");
 }

@@ -312,7 +312,7 @@ fn discard_paths_collisions_are_an_error() {
 fn the_output_zip_is_never_selected() {
     let test = g_tree(Test::new()).file("deployment.zip", "old zip");
     let out = test
-        .buildspec("version: 0.2\nartifacts:\n  files: [ '**/*' ]\n")
+        .buildspec("version: 0.2\nphases:\n  build:\n    commands: [ 'true' ]\nartifacts:\n  files: [ '**/*' ]\n")
         .args(&["package", "--output", "deployment.zip"])
         .run();
     assert_eq!(out.code, 0, "{out}");
@@ -457,7 +457,7 @@ fn internal_symlinks_follow_enable_symlinks() {
         let test = Test::new()
             .file("app/lib/real.py", "x = 1\n")
             .buildspec(&format!(
-                "version: 0.2\nartifacts:\n  files: [ '**/*' ]\n  base-directory: app\n  enable-symlinks: {enable}\n"
+                "version: 0.2\nphases:\n  build:\n    commands: [ 'true' ]\nartifacts:\n  files: [ '**/*' ]\n  base-directory: app\n  enable-symlinks: {enable}\n"
             ));
         std::os::unix::fs::symlink("lib/real.py", test.workspace().join("app/alias.py")).unwrap();
         let out = test.args(&["package", "--output", "d.zip"]).run();

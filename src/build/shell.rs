@@ -26,8 +26,13 @@ pub const MAX_LINE: usize = 1024 * 1024;
 const TAIL_BYTES: usize = 64 * 1024;
 /// How long a killed command's process group gets between SIGTERM and SIGKILL.
 const KILL_GRACE: Duration = Duration::from_millis(2000);
-/// Longest wait for a background job's pending output after a command ended.
-const SETTLE_LIMIT: Duration = Duration::from_millis(250);
+/// After a command that left a background job: how long its output may pause, and the longest
+/// wait for it, before the next command starts.
+const BACKGROUND_IDLE: Duration = Duration::from_millis(50);
+const BACKGROUND_LIMIT: Duration = Duration::from_millis(1000);
+/// After a command without one: the same, while the reader catches up with buffered output.
+const DRAIN_IDLE: Duration = Duration::from_millis(1000);
+const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 
 /// Receives each output line (without its line break).
 pub type LineSink = Arc<dyn Fn(&str) + Send + Sync>;
@@ -152,7 +157,8 @@ impl ShellSession {
                 child.wait().await?
             }
         };
-        reading.settle().await;
+        let background = pgid > 0 && killpg(Pid::from_raw(pgid), None).is_ok();
+        reading.settle(background).await;
         self.prune_groups();
         if !stopped {
             self.adopt_state();
@@ -366,30 +372,37 @@ struct Reading {
 }
 
 impl Reading {
-    /// Waits until the pipe is drained: EOF, or (when a background job keeps it open) no new
-    /// bytes for a moment. The reader keeps forwarding a background job's later output.
-    async fn settle(&self) {
-        let notified = self.eof.1.notified();
-        if self.eof.0.load(Ordering::SeqCst) {
-            return;
-        }
-        if tokio::time::timeout(Duration::from_millis(50), notified)
-            .await
-            .is_ok()
-        {
-            return;
-        }
-        // A background job holds the pipe: wait while its output is still arriving, but never
-        // for long, or a job that prints forever would block the build (spec E11).
-        let deadline = Instant::now() + SETTLE_LIMIT;
+    /// Waits until the pipe is drained: EOF, or the output goes quiet. With `background` (the
+    /// command's process group still has members, so a job may hold the pipe open for ever) it
+    /// only waits for output that is still arriving, and never long (spec E11): the reader keeps
+    /// forwarding the job's later output. Without, EOF is due as soon as the reader catches up,
+    /// so it is given time to, unless a process that left the group (`setsid`) holds the pipe.
+    async fn settle(&self, background: bool) {
+        let (idle, limit) = if background {
+            (BACKGROUND_IDLE, BACKGROUND_LIMIT)
+        } else {
+            (DRAIN_IDLE, DRAIN_LIMIT)
+        };
+        let started = Instant::now();
         let mut seen = self.progress.load(Ordering::SeqCst);
-        while Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            let now = self.progress.load(Ordering::SeqCst);
-            if now == seen || self.eof.0.load(Ordering::SeqCst) {
+        let mut changed = Instant::now();
+        loop {
+            let notified = self.eof.1.notified();
+            if self.eof.0.load(Ordering::SeqCst) {
                 return;
             }
-            seen = now;
+            let _ = tokio::time::timeout(Duration::from_millis(20), notified).await;
+            if self.eof.0.load(Ordering::SeqCst) {
+                return;
+            }
+            let now = self.progress.load(Ordering::SeqCst);
+            if now != seen {
+                seen = now;
+                changed = Instant::now();
+            }
+            if changed.elapsed() >= idle || started.elapsed() >= limit {
+                return;
+            }
         }
     }
 }

