@@ -1592,3 +1592,50 @@ fn a_failed_build_deploys_nothing_and_notifies_failure() {
     assert_eq!(message["status"], "failed");
     assert_eq!(message["failed_phase"], "BUILD");
 }
+
+/// All or nothing across functions: one function failing moves the others' aliases back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_function_rolls_back_the_functions_that_moved() {
+    let good = unique("pair-good");
+    let missing = unique("pair-missing");
+    create_function(&good).await;
+    let first = Deploy::new()
+        .input("function-name", &good)
+        .run(&handler("v1"))
+        .await;
+    assert_eq!(first.status, DeployStatus::Succeeded, "{first:#?}");
+    assert_eq!(alias(&good, "live").await.unwrap().0, "1");
+
+    let both = format!("{good},{missing}");
+    let done = Deploy::new()
+        .input("function-name", &both)
+        .input("wait-timeout", "20s")
+        .run(&handler("v2"))
+        .await;
+    assert!(!done.status.is_success(), "{done:#?}");
+    let entry = done
+        .report
+        .deploy
+        .iter()
+        .find(|e| e.function_name == good)
+        .unwrap();
+    assert!(entry.rolled_back, "{entry:#?}");
+    assert_eq!(entry.version, "1");
+    assert_eq!(
+        alias(&good, "live").await.unwrap().0,
+        "1",
+        "the alias is back on the version it had"
+    );
+    assert_eq!(
+        versions(&good).await,
+        ["1", "2"],
+        "the new version exists but serves nothing"
+    );
+    assert!(
+        done.log
+            .iter()
+            .any(|l| l.contains(&format!("{good}: rolled back to 1"))),
+        "{:?}",
+        done.log
+    );
+}

@@ -168,6 +168,9 @@ pub async fn run(
             Err(err) => tracing::error!("a deploy task failed: {err}"),
         }
     }
+    if !plan.dry_run {
+        undo_partial_deploy(plan, &cache, &shared, &mut results).await;
+    }
     let results: Vec<lambda::FunctionResult> = results.into_iter().flatten().collect();
     let status = summarize(&results, report);
     write_outputs(run, &report.deploy);
@@ -181,6 +184,82 @@ pub async fn run(
         notify_event(run, plan, report, event, &results, failed_phase, started).await;
     }
     status
+}
+
+/// All or nothing across functions: when one function's deploy did not succeed, the aliases
+/// that did move are moved back to the versions they had, so the environment never runs a mix
+/// of old and new code.
+async fn undo_partial_deploy(
+    plan: &DeployPlan,
+    cache: &ClientCache,
+    shared: &lambda::Shared,
+    results: &mut [Option<lambda::FunctionResult>],
+) {
+    use lambda::Outcome;
+    let succeeded = |slot: &Option<lambda::FunctionResult>| {
+        slot.as_ref()
+            .is_some_and(|r| r.outcome == Outcome::Succeeded)
+    };
+    if results.iter().all(succeeded) {
+        return;
+    }
+    let deadline = Instant::now() + plan.wait_timeout;
+    for (target, slot) in plan.targets.iter().zip(results.iter_mut()) {
+        let Some(result) = slot else { continue };
+        let entry = &mut result.entry;
+        let moved = result.outcome == Outcome::Succeeded && entry.version != entry.previous_version;
+        if !moved {
+            continue;
+        }
+        if entry.previous_version.is_empty() {
+            entry.error = Some(format!(
+                "another function of this deploy failed, but alias `{}` had no earlier version to go back to; it stays on version {}",
+                entry.alias, entry.version
+            ));
+            result.outcome = Outcome::Failed;
+            continue;
+        }
+        let record = rollback::AliasRecord {
+            previous: None,
+            commit: shared.commit.clone(),
+            run_url: shared.run_url.clone(),
+        };
+        let undone = match cache.get(target) {
+            Ok(clients) => {
+                rollback::roll_back(
+                    &clients.lambda,
+                    &shared.limiter,
+                    &target.name,
+                    &target.alias,
+                    record,
+                    deadline,
+                )
+                .await
+            }
+            Err(err) => Err(err),
+        };
+        match undone {
+            Ok(rolled) => {
+                let reason = "another function of this deploy failed".to_owned();
+                shared.bus.emit(Event::RolledBack {
+                    function: target.name.clone(),
+                    to_version: rolled.to.clone(),
+                    reason: reason.clone(),
+                });
+                entry.version = rolled.to;
+                entry.rolled_back = true;
+                entry.error = Some(format!("rolled back: {reason}"));
+                result.outcome = Outcome::RolledBack;
+            }
+            Err(err) => {
+                entry.error = Some(format!(
+                    "another function of this deploy failed, and moving alias `{}` back to version {} failed too: {err}",
+                    entry.alias, entry.previous_version
+                ));
+                result.outcome = Outcome::Failed;
+            }
+        }
+    }
 }
 
 fn credentials_failure(
