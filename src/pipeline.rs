@@ -584,6 +584,7 @@ async fn prepare(
     identity: &environment::BuildIdentity,
     region: &str,
 ) -> Result<Prepared, String> {
+    build::check_run_as(spec)?;
     let mut env = environment::inherited(&run.env);
     env.extend(environment::builtin_variables(
         &run.env,

@@ -2528,8 +2528,15 @@ fn run_as_an_unknown_user_fails() {
         ",
     );
     assert_output(&out, &[]);
-    assert_ne!(out.code, 0, "{out}");
+    assert_eq!(out.code, 1, "{out}");
     assert!(out.stderr.contains("no-such-user-here"), "{out}");
+    // The build fails before INSTALL, as CodeBuild fails DOWNLOAD_SOURCE.
+    assert_eq!(
+        out.phase_status("DOWNLOAD_SOURCE").as_deref(),
+        Some("FAILED"),
+        "{out}"
+    );
+    assert_eq!(out.phase_status("INSTALL"), None, "{out}");
 }
 
 #[test]

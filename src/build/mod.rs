@@ -212,6 +212,14 @@ fn announce(ctx: &BuildContext<'_>) {
 }
 
 /// Looks up every `run-as` user before anything runs.
+/// Checks every `run-as` user before the build starts (DOWNLOAD_SOURCE), so that a missing user
+/// fails the build with its name before any phase runs.
+pub fn check_run_as(spec: &Buildspec) -> Result<(), String> {
+    resolve_users(spec)
+        .map(|_| ())
+        .map_err(|err| format!("error: {err}"))
+}
+
 fn resolve_users(spec: &Buildspec) -> std::io::Result<BTreeMap<Phase, Option<RunAs>>> {
     let mut users = BTreeMap::new();
     for phase in Phase::COMMAND_PHASES {
