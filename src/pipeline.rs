@@ -157,7 +157,7 @@ fn input_failure(err: &InputError) -> ExitStatus {
     ExitStatus::InvalidInput
 }
 
-fn load_buildspec(run: &Run, source: &Path) -> Result<Buildspec, ExitStatus> {
+fn load_buildspec(run: &Run, source: &Path) -> Result<Buildspec, buildspec::BuildspecError> {
     buildspec::load(run.cli.inputs.buildspec.as_deref(), source).map_err(|err| {
         eprintln!("{err}");
         if run.env.in_github_actions() {
@@ -177,7 +177,7 @@ fn load_buildspec(run: &Run, source: &Path) -> Result<Buildspec, ExitStatus> {
                 )
             );
         }
-        ExitStatus::InvalidInput
+        err
     })
 }
 
@@ -188,7 +188,7 @@ fn validate(run: &Run) -> ExitStatus {
     };
     let spec = match load_buildspec(run, &source) {
         Ok(spec) => spec,
-        Err(status) => return status,
+        Err(_) => return ExitStatus::InvalidInput,
     };
     for warning in &spec.warnings {
         eprintln!(
@@ -280,11 +280,18 @@ async fn build_command(run: &Run, command: Command) -> ExitStatus {
         },
         _ => None,
     };
+    // The deploy's resolved environment (from `branch-environments` too), else the input.
+    let environment = deploy_plan
+        .as_ref()
+        .filter(|plan| !plan.is_empty())
+        .map(|plan| plan.environment.as_str())
+        .or(run.cli.inputs.environment.as_deref());
     let spec = match load_buildspec(run, &settings.source) {
         Ok(spec) => spec,
-        Err(status) => {
+        Err(err) => {
             write_failed_report(run, &settings, command, "YAML_FILE_ERROR");
-            return status;
+            report_invalid_buildspec(run, command, environment, &err).await;
+            return ExitStatus::InvalidInput;
         }
     };
     if command == Command::Run
@@ -298,13 +305,9 @@ async fn build_command(run: &Run, command: Command) -> ExitStatus {
         settings.allow_workflow_commands,
         run.redactor.clone(),
     )));
-    // The deploy's resolved environment (from `branch-environments` too), else the input.
-    let environment = deploy_plan
-        .as_ref()
-        .filter(|plan| !plan.is_empty())
-        .map(|plan| plan.environment.as_str())
-        .or(run.cli.inputs.environment.as_deref());
-    run.reporting.start(run, &spec, command, environment).await;
+    run.reporting
+        .start(run, &spec.reports, command, environment)
+        .await;
     if let Some(limit) = settings.timeout {
         run.cancel.stop_after(limit);
     }
@@ -668,6 +671,41 @@ impl StateDir {
     fn clean(&self) {
         let _ = std::fs::remove_dir_all(&self.scripts);
     }
+}
+
+/// A buildspec that cannot run still gets its check run and job summary: failed in
+/// DOWNLOAD_SOURCE, annotated at the offending line.
+async fn report_invalid_buildspec(
+    run: &Run,
+    command: Command,
+    environment: Option<&str>,
+    err: &buildspec::BuildspecError,
+) {
+    let mut report = RunReport::new(command.name(), "");
+    let message = format!("YAML_FILE_ERROR: {} ({})", err.message, err.location());
+    report.buildspec = err.file.clone();
+    report.environment = environment.map(str::to_owned);
+    report.status = RunStatus::Failed;
+    report.failed_phase = Some(Phase::DownloadSource);
+    report.error = Some(message.clone());
+    report.error_position = err.span.map(|span| Position {
+        file: err.file.clone(),
+        line: span.line,
+        column: span.column,
+    });
+    report.run_url = environment::run_url(&run.env);
+    report.commit = run.env.get("GITHUB_SHA").map(str::to_owned);
+    report.phases.push(PhaseReport {
+        name: Phase::DownloadSource,
+        status: PhaseStatus::Failed,
+        duration_ms: 0,
+        commands: Vec::new(),
+        context: Some(message),
+        log_tail: Vec::new(),
+    });
+    run.reporting.start(run, &[], command, environment).await;
+    // `load_buildspec` already printed the `::error` annotation with its column.
+    run.reporting.finish_quietly(run, &mut report).await;
 }
 
 fn write_failed_report(run: &Run, settings: &BuildSettings, command: Command, code: &str) {

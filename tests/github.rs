@@ -118,6 +118,52 @@ impl FakeGithub {
     }
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn invalid_buildspec_still_gets_a_failed_check_run_at_the_line() {
+    let github = FakeGithub::start().await;
+    let buildspec = "version: 0.2
+phases:
+  build:
+    on-failure: MAYBE
+    commands:
+      - echo never
+";
+    let out = run(github.test().buildspec(buildspec)).await;
+    assert_eq!(out.code, 2, "{out}");
+    assert!(!out.stdout.contains("never"), "nothing ran: {out}");
+    let requests = github.validated_requests().await;
+    assert_eq!(creates(&requests).len(), 1, "{requests:#?}");
+    let last = completion(&requests);
+    assert_eq!(last.body["conclusion"], "failure");
+    let annotations = last.body["output"]["annotations"].as_array().unwrap();
+    assert_eq!(annotations[0]["path"], "buildspec.yml");
+    assert_eq!(annotations[0]["start_line"], 4);
+    assert_eq!(
+        annotations[0]["title"],
+        "DOWNLOAD_SOURCE failed: invalid buildspec"
+    );
+    assert!(
+        annotations[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("MAYBE"),
+        "{annotations:#?}"
+    );
+    let summary = last.body["output"]["summary"].as_str().unwrap();
+    assert!(summary.contains("DOWNLOAD_SOURCE"), "{summary}");
+    // One `::error` line, the one with the column that `load_buildspec` prints.
+    let errors: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::error"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{out}");
+    assert!(
+        errors[0].starts_with("::error file=buildspec.yml,line=4,col=17,"),
+        "{out}"
+    );
+}
+
 fn check_run(status: &str) -> Value {
     json!({
         "id": CHECK_RUN_ID,

@@ -20,7 +20,6 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::buildspec::Buildspec;
 use crate::buildspec::model::ReportGroup;
 use crate::cancel::StopReason;
 use crate::cli::Command;
@@ -80,7 +79,7 @@ impl Reporting {
     pub async fn start(
         &self,
         run: &Run,
-        spec: &Buildspec,
+        reports: &[ReportGroup],
         command: Command,
         environment: Option<&str>,
     ) {
@@ -92,7 +91,7 @@ impl Reporting {
             check: None,
             deployment: None,
             environment: environment.map(str::to_owned),
-            reports: spec.reports.clone(),
+            reports: reports.to_vec(),
             paths: RepoPaths::new(&source_dir, workspace),
             source_dir,
             warnings: Vec::new(),
@@ -110,6 +109,15 @@ impl Reporting {
     /// Reads the test reports into `report`, completes the check run and the deployment,
     /// writes the job summary (or prints the report in CLI mode) and the workflow annotations.
     pub async fn finish(&self, run: &Run, report: &mut RunReport) {
+        self.finish_with(run, report, true).await;
+    }
+
+    /// `finish`, without printing workflow annotations (the caller printed its own).
+    pub async fn finish_quietly(&self, run: &Run, report: &mut RunReport) {
+        self.finish_with(run, report, false).await;
+    }
+
+    async fn finish_with(&self, run: &Run, report: &mut RunReport, print_annotations: bool) {
         let Some(mut active) = self.lock().take() else {
             return;
         };
@@ -121,7 +129,7 @@ impl Reporting {
             });
         }
         let found = annotations::collect(report, &active.paths);
-        if active.actions {
+        if active.actions && print_annotations {
             let everything = active.check.is_none();
             for line in annotations::workflow_commands(&found, everything) {
                 println!("{}", run.redactor.redact(&line));

@@ -103,9 +103,11 @@ fn failing_command(report: &RunReport, paths: &RepoPaths) -> Option<Annotation> 
         .iter()
         .flat_map(|p| &p.commands)
         .rfind(|c| c.line == position.line);
-    let status = match command.and_then(|c| c.exit_code) {
-        Some(code) => format!("exit status {code}"),
-        None => "stopped".to_owned(),
+    let status = match (command, command.and_then(|c| c.exit_code)) {
+        (_, Some(code)) => format!("exit status {code}"),
+        (Some(_), None) => "stopped".to_owned(),
+        // No command failed: the buildspec itself was rejected before any phase ran.
+        (None, None) => "invalid buildspec".to_owned(),
     };
     let message = report
         .error
