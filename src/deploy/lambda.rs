@@ -155,6 +155,21 @@ impl Deployer<'_> {
         });
     }
 
+    /// Waits, bounded by `wait-timeout`, until the function is Active and not InProgress.
+    async fn wait_until_ready(&self, settled: Settled) -> Result<Settled, Failure> {
+        let progress = |message: String| self.progress(message);
+        wait::until_ready(
+            &self.clients.lambda,
+            &self.shared.limiter,
+            self.function(),
+            settled,
+            self.shared.wait_timeout,
+            &progress,
+        )
+        .await
+        .map_err(fail("wait"))
+    }
+
     fn deadline(&self) -> Instant {
         Instant::now() + self.shared.wait_timeout
     }
@@ -171,17 +186,7 @@ impl Deployer<'_> {
             });
         }
         let settled = self.current(entry).await?;
-        let progress = |message: String| self.progress(message);
-        let settled = wait::until_ready(
-            &self.clients.lambda,
-            &self.shared.limiter,
-            self.function(),
-            settled,
-            self.shared.wait_timeout,
-            &progress,
-        )
-        .await
-        .map_err(fail("wait"))?;
+        let settled = self.wait_until_ready(settled).await?;
         let alias = self.alias_state().await?;
         entry.previous_version = alias
             .as_ref()
@@ -419,17 +424,7 @@ impl Deployer<'_> {
             revision_id: output.revision_id().map(str::to_owned),
             code_sha256: output.code_sha256().map(str::to_owned),
         };
-        let progress = |message: String| self.progress(message);
-        let settled = wait::until_ready(
-            &self.clients.lambda,
-            &self.shared.limiter,
-            self.function(),
-            settled,
-            self.shared.wait_timeout,
-            &progress,
-        )
-        .await
-        .map_err(fail("wait"))?;
+        let settled = self.wait_until_ready(settled).await?;
         if let Some(deployed) = &settled.code_sha256
             && deployed != &package.sha256
         {
