@@ -340,14 +340,7 @@ async fn build_command(run: &Run, command: Command) -> ExitStatus {
             report.status = RunStatus::Failed;
             report.failed_phase = Some(Phase::DownloadSource);
             report.error = Some(message.clone());
-            report.phases.push(PhaseReport {
-                name: Phase::DownloadSource,
-                status: PhaseStatus::Failed,
-                duration_ms: 0,
-                commands: Vec::new(),
-                context: Some(message),
-                log_tail: Vec::new(),
-            });
+            report.phases.push(download_source_failed(message));
             return finish(run, &settings, report).await;
         }
     };
@@ -673,6 +666,18 @@ impl StateDir {
     }
 }
 
+/// The DOWNLOAD_SOURCE row of a build that failed before INSTALL (CodeBuild's phase context).
+fn download_source_failed(context: impl Into<String>) -> PhaseReport {
+    PhaseReport {
+        name: Phase::DownloadSource,
+        status: PhaseStatus::Failed,
+        duration_ms: 0,
+        commands: Vec::new(),
+        context: Some(context.into()),
+        log_tail: Vec::new(),
+    }
+}
+
 /// A buildspec that cannot run still gets its check run and job summary: failed in
 /// DOWNLOAD_SOURCE, annotated at the offending line.
 async fn report_invalid_buildspec(
@@ -695,14 +700,7 @@ async fn report_invalid_buildspec(
     });
     report.run_url = environment::run_url(&run.env);
     report.commit = run.env.get("GITHUB_SHA").map(str::to_owned);
-    report.phases.push(PhaseReport {
-        name: Phase::DownloadSource,
-        status: PhaseStatus::Failed,
-        duration_ms: 0,
-        commands: Vec::new(),
-        context: Some(message),
-        log_tail: Vec::new(),
-    });
+    report.phases.push(download_source_failed(message));
     run.reporting.start(run, &[], command, environment).await;
     // `load_buildspec` already printed the `::error` annotation with its column.
     run.reporting.finish_quietly(run, &mut report).await;
@@ -716,14 +714,7 @@ fn write_failed_report(run: &Run, settings: &BuildSettings, command: Command, co
     report.status = RunStatus::Failed;
     report.failed_phase = Some(Phase::DownloadSource);
     report.error = Some(code.to_owned());
-    report.phases.push(PhaseReport {
-        name: Phase::DownloadSource,
-        status: PhaseStatus::Failed,
-        duration_ms: 0,
-        commands: Vec::new(),
-        context: Some(code.to_owned()),
-        log_tail: Vec::new(),
-    });
+    report.phases.push(download_source_failed(code.to_owned()));
     let _ = report::write_report_file(&report, path, &run.redactor);
 }
 
