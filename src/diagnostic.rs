@@ -18,6 +18,32 @@ impl Span {
     }
 }
 
+/// The lines of `source` as YAML counts them: a line ends at `\r\n`, `\n` or a lone `\r`,
+/// so that line numbers from the parser always find their line (`str::lines` ignores a lone
+/// `\r`).
+pub fn yaml_lines(source: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(source);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match text.find(['\r', '\n']) {
+            Some(end) => {
+                let skip = if text[end..].starts_with("\r\n") {
+                    2
+                } else {
+                    1
+                };
+                let next = &text[end + skip..];
+                rest = (!next.is_empty()).then_some(next);
+                Some(&text[..end])
+            }
+            None => {
+                rest = None;
+                (!text.is_empty()).then_some(text)
+            }
+        }
+    })
+}
+
 /// Renders `message` at `span` of `source`, named `file`:
 ///
 /// ```text
@@ -31,7 +57,7 @@ pub fn render(label: &str, message: &str, file: &str, source: &str, span: Span) 
     let mut out = String::new();
     let _ = writeln!(out, "{label}: {message}");
     let _ = writeln!(out, "  --> {file}:{}:{}", span.line, span.column);
-    let Some(text) = source.lines().nth(span.line.saturating_sub(1)) else {
+    let Some(text) = yaml_lines(source).nth(span.line.saturating_sub(1)) else {
         return out;
     };
     let gutter = span.line.to_string().len();
@@ -73,6 +99,22 @@ mod tests {
             text,
             "error: bad value\n  --> buildspec.yml:4:17\n  |\n4 |     on-failure: MAYBE\n  |                 ^^^^^\n"
         );
+    }
+
+    #[test]
+    fn lines_end_where_yaml_ends_them() {
+        let lines: Vec<&str> = yaml_lines("a\r\nb\rc\nd").collect();
+        assert_eq!(lines, ["a", "b", "c", "d"]);
+        assert_eq!(yaml_lines("a\n").collect::<Vec<_>>(), ["a"]);
+        assert_eq!(yaml_lines("").count(), 0);
+        let text = render(
+            "error",
+            "here",
+            "f.yml",
+            "x: 1\ry: [\rz: 2\r",
+            Span::new(2, 4, 1),
+        );
+        assert!(text.contains("2 | y: [\n"), "{text}");
     }
 
     #[test]

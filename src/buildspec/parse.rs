@@ -93,9 +93,7 @@ impl Reader<'_> {
             // end of the last line, so that there is a line to show.
             err.span = end;
         }
-        let line = self
-            .source
-            .lines()
+        let line = crate::diagnostic::yaml_lines(self.source)
             .nth(err.span.line.saturating_sub(1))
             .unwrap_or("");
         let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
@@ -119,9 +117,7 @@ impl Reader<'_> {
 
     /// The end of the last non-blank line, when `span` lies past it.
     fn end_of_text(&self, span: Span) -> Option<Span> {
-        let (index, last) = self
-            .source
-            .lines()
+        let (index, last) = crate::diagnostic::yaml_lines(self.source)
             .enumerate()
             .filter(|(_, line)| !line.trim().is_empty())
             .last()?;
@@ -912,6 +908,30 @@ mod tests {
         assert!(parse_on_failure("RETRY-101").is_err());
         assert!(parse_on_failure("RETRY-(").is_err());
         assert!(parse_on_failure("MAYBE").is_err());
+    }
+
+    #[test]
+    fn errors_show_the_right_line_with_carriage_return_line_ends() {
+        for newline in ["\r", "\r\n", "\n"] {
+            let text = [
+                "version: 0.2",
+                "phases:",
+                "  build:",
+                "    on-failure: MAYBE",
+                "",
+            ]
+            .join(newline);
+            let err = parse("buildspec.yml", &text).unwrap_err();
+            let shown = err.to_string();
+            assert!(
+                shown.contains("--> buildspec.yml:4:17"),
+                "{newline:?}: {shown}"
+            );
+            assert!(
+                shown.contains("4 |     on-failure: MAYBE\n"),
+                "{newline:?}: {shown}"
+            );
+        }
     }
 
     #[test]
