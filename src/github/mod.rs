@@ -160,17 +160,20 @@ impl Reporting {
     }
 }
 
-/// The API client and context, or `None` (with a note when the user asked for reporting).
-fn connect(run: &Run, active: &mut Active) -> Option<(Client, GithubContext)> {
-    let token = run
-        .cli
+/// The GitHub token: the `github-token` input, else `GITHUB_TOKEN`; blank counts as unset.
+pub(crate) fn token(run: &Run) -> Option<Secret> {
+    run.cli
         .inputs
         .github_token
         .clone()
         .or_else(|| run.env.get("GITHUB_TOKEN").map(str::to_owned))
         .filter(|t| !t.trim().is_empty())
-        .map(Secret::new);
-    let Some(token) = token else {
+        .map(Secret::new)
+}
+
+/// The API client and context, or `None` (with a note when the user asked for reporting).
+fn connect(run: &Run, active: &mut Active) -> Option<(Client, GithubContext)> {
+    let Some(token) = token(run) else {
         if active.actions {
             note(run, active, "no `github-token`: the check run is skipped; the job summary and annotations still report the run".to_owned());
         }

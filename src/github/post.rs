@@ -8,7 +8,6 @@ use super::check_run::{CheckRun, Output};
 use super::client::Client;
 use crate::ExitStatus;
 use crate::pipeline::Run;
-use crate::redact::Secret;
 
 pub async fn run(run: &Run) -> ExitStatus {
     match complete_stale(run).await {
@@ -37,12 +36,7 @@ async fn complete_stale(run: &Run) -> Result<String, String> {
         .trim()
         .parse()
         .map_err(|_| format!("post: `STATE_check_run_id` is `{id}`, not a check run id"))?;
-    let token = run
-        .cli
-        .inputs
-        .github_token
-        .clone()
-        .or_else(|| run.env.get("GITHUB_TOKEN").map(str::to_owned))
+    let token = super::token(run)
         .ok_or_else(|| format!("post: no `github-token`, so check run {id} cannot be completed"))?;
     let repository = run
         .env
@@ -52,13 +46,8 @@ async fn complete_stale(run: &Run) -> Result<String, String> {
         .env
         .get("GITHUB_API_URL")
         .unwrap_or(super::context::DEFAULT_API_URL);
-    let client = Client::new(
-        api_url,
-        repository,
-        &Secret::new(token),
-        run.redactor.clone(),
-    )
-    .map_err(|e| format!("post: {e}"))?;
+    let client = Client::new(api_url, repository, &token, run.redactor.clone())
+        .map_err(|e| format!("post: {e}"))?;
     let check = CheckRun {
         id,
         name: String::new(),
