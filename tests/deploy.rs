@@ -28,7 +28,7 @@ const ROLE: &str = "arn:aws:iam::123456789012:role/lambda-pipeline-tests";
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 
 /// A name no other test uses: `<prefix>-<pid>-<n>`.
-fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     format!(
         "{prefix}-{}-{}",
@@ -38,7 +38,7 @@ fn unique(prefix: &str) -> String {
 }
 
 /// Runs the aws CLI against moto and parses its JSON answer.
-fn aws(args: &[&str]) -> Value {
+pub(crate) fn aws(args: &[&str]) -> Value {
     aws_at(Moto::shared(), args)
 }
 
@@ -58,7 +58,7 @@ fn aws_at(moto: &Moto, args: &[&str]) -> Value {
 }
 
 /// The IAM role moto needs before it creates a function; created once.
-fn role() -> &'static str {
+pub(crate) fn role() -> &'static str {
     static CREATED: OnceLock<()> = OnceLock::new();
     CREATED.get_or_init(|| {
         let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
@@ -75,7 +75,7 @@ fn role() -> &'static str {
 }
 
 /// A zip holding `files`, written under a temp dir, described as packaging would.
-fn package(files: &[(&str, &[u8])]) -> ArtifactReport {
+pub(crate) fn package(files: &[(&str, &[u8])]) -> ArtifactReport {
     let dir = tempfile::tempdir().unwrap().keep();
     let path = dir.join("package.zip");
     let mut writer = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
@@ -106,18 +106,18 @@ fn describe_zip(path: &Path, uncompressed: u64) -> ArtifactReport {
     }
 }
 
-fn handler(version: &str) -> ArtifactReport {
+pub(crate) fn handler(version: &str) -> ArtifactReport {
     let code =
         format!("def lambda_handler(event, context):\n    return {{\"version\": \"{version}\"}}\n");
     package(&[("lambda_function.py", code.as_bytes())])
 }
 
-fn lambda_client(config: &aws_config::SdkConfig) -> aws_sdk_lambda::Client {
+pub(crate) fn lambda_client(config: &aws_config::SdkConfig) -> aws_sdk_lambda::Client {
     aws_sdk_lambda::Client::new(config)
 }
 
 /// Creates a function running `handler("v0")`.
-async fn create_function(name: &str) {
+pub(crate) async fn create_function(name: &str) {
     let config = Moto::shared().sdk_config().await;
     let zip = std::fs::read(handler("v0").zip).unwrap();
     lambda_client(&config)
@@ -137,7 +137,7 @@ async fn create_function(name: &str) {
 }
 
 /// Published version numbers of `name`.
-async fn versions(name: &str) -> Vec<String> {
+pub(crate) async fn versions(name: &str) -> Vec<String> {
     let config = Moto::shared().sdk_config().await;
     lambda_client(&config)
         .list_versions_by_function()
@@ -152,7 +152,7 @@ async fn versions(name: &str) -> Vec<String> {
         .collect()
 }
 
-async fn code_sha(name: &str) -> String {
+pub(crate) async fn code_sha(name: &str) -> String {
     let config = Moto::shared().sdk_config().await;
     lambda_client(&config)
         .get_function_configuration()
@@ -166,7 +166,7 @@ async fn code_sha(name: &str) -> String {
 }
 
 /// `(version, routing weights, description)` of an alias, `None` when missing.
-async fn alias(name: &str, alias: &str) -> Option<(String, Vec<(String, f64)>, String)> {
+pub(crate) async fn alias(name: &str, alias: &str) -> Option<(String, Vec<(String, f64)>, String)> {
     let config = Moto::shared().sdk_config().await;
     let found = lambda_client(&config)
         .get_alias()

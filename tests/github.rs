@@ -13,27 +13,27 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::harness::{Output, Test, repo_path};
 
 const HEAD_SHA: &str = "0123456789abcdef0123456789abcdef01234567";
-const TOKEN: &str = "ghs_FakeTokenForTests0123456789abcdef";
+pub(crate) const TOKEN: &str = "ghs_FakeTokenForTests0123456789abcdef";
 const CHECK_RUN_ID: u64 = 17;
 const OPENAPI_VERSION: &str = "23.0.2";
 
 /// One request the fake received.
 #[derive(Debug, Clone)]
-struct Recorded {
-    method: String,
-    path: String,
-    query: String,
-    body: Value,
-    authorization: String,
+pub(crate) struct Recorded {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) query: String,
+    pub(crate) body: Value,
+    pub(crate) authorization: String,
 }
 
 /// The fake GitHub API, with the happy path mounted at the lowest priority.
-struct FakeGithub {
-    server: MockServer,
+pub(crate) struct FakeGithub {
+    pub(crate) server: MockServer,
 }
 
 impl FakeGithub {
-    async fn start() -> FakeGithub {
+    pub(crate) async fn start() -> FakeGithub {
         let server = MockServer::start().await;
         Mock::given(method("GET"))
             .and(path_regex(
@@ -80,7 +80,7 @@ impl FakeGithub {
     }
 
     /// A test in a simulated Actions job that reports to this fake.
-    fn test(&self) -> Test {
+    pub(crate) fn test(&self) -> Test {
         Test::new()
             .github_actions()
             .env("GITHUB_API_URL", &self.server.uri())
@@ -89,7 +89,7 @@ impl FakeGithub {
             .arg("build")
     }
 
-    async fn requests(&self) -> Vec<Recorded> {
+    pub(crate) async fn requests(&self) -> Vec<Recorded> {
         self.server
             .received_requests()
             .await
@@ -111,7 +111,7 @@ impl FakeGithub {
     }
 
     /// Every request after checking the bodies against the official schema.
-    async fn validated_requests(&self) -> Vec<Recorded> {
+    pub(crate) async fn validated_requests(&self) -> Vec<Recorded> {
         let requests = self.requests().await;
         validate_against_openapi(&requests);
         requests
@@ -184,14 +184,14 @@ fn patches(requests: &[Recorded]) -> Vec<&Recorded> {
     requests.iter().filter(|r| r.method == "PATCH").collect()
 }
 
-fn creates(requests: &[Recorded]) -> Vec<&Recorded> {
+pub(crate) fn creates(requests: &[Recorded]) -> Vec<&Recorded> {
     requests
         .iter()
         .filter(|r| r.method == "POST" && r.path.ends_with("/check-runs"))
         .collect()
 }
 
-fn completion(requests: &[Recorded]) -> &Recorded {
+pub(crate) fn completion(requests: &[Recorded]) -> &Recorded {
     requests
         .iter()
         .rfind(|r| r.method == "PATCH" && r.body["status"] == "completed")

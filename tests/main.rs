@@ -8,5 +8,6 @@ mod deploy;
 mod github;
 mod harness;
 mod package;
+mod reliability;
 mod seeds;
 mod workspace_owner;

@@ -121,6 +121,7 @@ pub async fn deploy(
     let (outcome, failed_phase) = match result {
         Ok(outcome) => (outcome, None),
         Err(failure) => {
+            entry.version = deployer.alias_version_after(&failure, &entry).await;
             entry.error = Some(failure.message);
             (Outcome::Failed, Some(failure.phase))
         }
@@ -168,6 +169,28 @@ impl Deployer<'_> {
         )
         .await
         .map_err(fail("wait"))
+    }
+
+    /// Where the alias is after a failed deploy, for the report. Before the alias step it was
+    /// never touched; after it, the alias is read back, because a failed move tries to restore
+    /// the old routing and that too can fail.
+    async fn alias_version_after(&self, failure: &Failure, entry: &DeployEntry) -> String {
+        if failure.phase != "alias" {
+            return entry.previous_version.clone();
+        }
+        match self.alias_state().await {
+            Ok(Some(alias)) if alias.routing.is_empty() => alias.version,
+            Ok(Some(alias)) => {
+                let weights: Vec<String> = alias
+                    .routing
+                    .iter()
+                    .map(|(version, weight)| format!("{version}={weight}"))
+                    .collect();
+                format!("{} (weighted: {})", alias.version, weights.join(", "))
+            }
+            Ok(None) => String::new(),
+            Err(_) => format!("unknown (was {})", entry.previous_version),
+        }
     }
 
     fn deadline(&self) -> Instant {
@@ -309,6 +332,7 @@ impl Deployer<'_> {
                     .and_then(|r| r.additional_version_weights())
                     .cloned()
                     .unwrap_or_default(),
+                revision_id: alias.revision_id().map(str::to_owned),
             })),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(fail("alias")(e.message)),
@@ -555,6 +579,8 @@ impl Deployer<'_> {
             alarms: &self.target.alarms,
             call_timeout: self.shared.wait_timeout,
             progress: &progress,
+            revision_id: None,
+            lost_race: false,
         };
         match mover.run().await.map_err(fail("alias"))? {
             Moved::Done(arn) => {

@@ -146,6 +146,10 @@ where
     R: std::fmt::Debug,
 {
     match err.as_service_error() {
+        Some(service) if service.code() == Some("PreconditionFailedException") => format!(
+            "{what}: PreconditionFailedException: {} (another deploy or change updated the function or alias during this one; its RevisionId no longer matches)",
+            service.message().unwrap_or("no message")
+        ),
         Some(service) => format!(
             "{what}: {}: {}",
             service.code().unwrap_or("error"),

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use aws_sdk_lambda::operation::get_alias::GetAliasOutput;
 use aws_sdk_lambda::types::AliasRoutingConfiguration;
 use tokio::time::Instant;
 
@@ -21,6 +22,9 @@ pub struct AliasState {
     pub version: String,
     pub description: String,
     pub routing: HashMap<String, f64>,
+    /// Guards every update: another deploy that moved the alias meanwhile makes ours fail
+    /// instead of overwriting it.
+    pub revision_id: Option<String>,
 }
 
 /// One alias move.
@@ -39,6 +43,10 @@ pub struct AliasMove<'a> {
     pub alarms: &'a [String],
     pub call_timeout: Duration,
     pub progress: &'a (dyn Fn(String) + Send + Sync),
+    /// The alias's RevisionId as this deploy last left it.
+    pub revision_id: Option<String>,
+    /// Set when an update found the alias changed by someone else.
+    pub lost_race: bool,
 }
 
 /// How the move ended.
@@ -59,10 +67,39 @@ enum Watch {
 }
 
 impl AliasMove<'_> {
-    pub async fn run(&self) -> Result<Moved, String> {
-        let Some(before) = &self.before else {
+    pub async fn run(mut self) -> Result<Moved, String> {
+        let Some(before) = self.before.clone() else {
             return self.create().await.map(Moved::Done);
         };
+        self.revision_id = before.revision_id.clone();
+        match self.shift(&before).await {
+            Ok(moved) => Ok(moved),
+            Err(err) => Err(self.recover(&before, err).await),
+        }
+    }
+
+    /// A step failed: the alias may be weighted, or already moved by a call whose answer was
+    /// lost. Puts the old routing back, so a failed deploy leaves the alias as it was.
+    async fn recover(&mut self, before: &AliasState, err: String) -> String {
+        if self.lost_race {
+            return format!(
+                "{err}: another deploy moved alias `{}` while this one ran; it is left as that deploy set it",
+                self.alias
+            );
+        }
+        match self.restore(before).await {
+            Ok(_) => format!(
+                "{err}; alias `{}` is back on version {}",
+                self.alias, before.version
+            ),
+            Err(restore) => format!(
+                "{err}; moving alias `{}` back to version {} failed too ({restore}); check it with `aws lambda get-alias`",
+                self.alias, before.version
+            ),
+        }
+    }
+
+    async fn shift(&mut self, before: &AliasState) -> Result<Moved, String> {
         let weights: Vec<f64> = match self.shift {
             _ if before.version == self.version => Vec::new(),
             TrafficShift::AllAtOnce => Vec::new(),
@@ -84,10 +121,11 @@ impl AliasMove<'_> {
         };
         for percent in weights {
             let weight = (percent / 100.0 * 10_000.0).round() / 10_000.0;
+            let description = self.description.clone();
             self.update(
                 &before.version,
                 &[(self.version.to_owned(), weight)].into(),
-                &self.description,
+                &description,
             )
             .await?;
             (self.progress)(format!(
@@ -115,9 +153,8 @@ impl AliasMove<'_> {
             let alias_arn = self.restore(before).await?;
             return Ok(Moved::Cancelled { alias_arn });
         }
-        let alias_arn = self
-            .update(self.version, &HashMap::new(), &self.description)
-            .await?;
+        let (version, description) = (self.version, self.description.clone());
+        let alias_arn = self.update(version, &HashMap::new(), &description).await?;
         (self.progress)(format!(
             "alias `{}` → version {} (was {})",
             self.alias, self.version, before.version
@@ -141,8 +178,11 @@ impl AliasMove<'_> {
                 .description(&self.description)
                 .send()
         })
-        .await
-        .map_err(|e| e.message)?;
+        .await;
+        let output = match output {
+            Ok(output) => output,
+            Err(err) => return self.created_anyway(err.message).await,
+        };
         (self.progress)(format!(
             "alias `{}` created → version {}",
             self.alias, self.version
@@ -150,9 +190,21 @@ impl AliasMove<'_> {
         Ok(output.alias_arn().unwrap_or_default().to_owned())
     }
 
-    /// Points the alias at `version` with `weights` for other versions. Returns its ARN.
+    /// CreateAlias failed, but a retried call whose first answer was lost fails with "already
+    /// exists" although the alias was made: it counts when the alias points at our version.
+    async fn created_anyway(&self, err: String) -> Result<String, String> {
+        match self.read_alias().await {
+            Ok(alias) if is_routed(&alias, self.version, &HashMap::new()) => {
+                Ok(alias.alias_arn().unwrap_or_default().to_owned())
+            }
+            _ => Err(err),
+        }
+    }
+
+    /// Points the alias at `version` with `weights` for other versions, guarded by the
+    /// RevisionId this deploy last saw. Returns its ARN.
     async fn update(
-        &self,
+        &mut self,
         version: &str,
         weights: &HashMap<String, f64>,
         description: &str,
@@ -161,7 +213,8 @@ impl AliasMove<'_> {
         let routing = AliasRoutingConfiguration::builder()
             .set_additional_version_weights(Some(weights.clone()))
             .build();
-        let output = retry::call(self.limiter, "UpdateAlias", deadline, || {
+        let revision = self.revision_id.clone();
+        let result = retry::call(self.limiter, "UpdateAlias", deadline, || {
             self.lambda
                 .update_alias()
                 .function_name(self.function)
@@ -169,19 +222,51 @@ impl AliasMove<'_> {
                 .function_version(version)
                 .routing_config(routing.clone())
                 .description(description)
+                .set_revision_id(revision.clone())
+                .send()
+        })
+        .await;
+        match result {
+            Ok(output) => {
+                self.revision_id = output.revision_id().map(str::to_owned);
+                Ok(output.alias_arn().unwrap_or_default().to_owned())
+            }
+            Err(err) if err.code.as_deref() == Some("PreconditionFailedException") => {
+                // Our own earlier call may have taken effect with its answer lost: then the
+                // alias already is what we asked for.
+                match self.read_alias().await {
+                    Ok(alias) if is_routed(&alias, version, weights) => {
+                        self.revision_id = alias.revision_id().map(str::to_owned);
+                        Ok(alias.alias_arn().unwrap_or_default().to_owned())
+                    }
+                    _ => {
+                        self.lost_race = true;
+                        Err(err.message)
+                    }
+                }
+            }
+            Err(err) => Err(err.message),
+        }
+    }
+
+    async fn read_alias(&self) -> Result<GetAliasOutput, retry::CallError> {
+        let deadline = Instant::now() + self.call_timeout;
+        retry::call(self.limiter, "GetAlias", deadline, || {
+            self.lambda
+                .get_alias()
+                .function_name(self.function)
+                .name(self.alias)
                 .send()
         })
         .await
-        .map_err(|e| e.message)?;
-        Ok(output.alias_arn().unwrap_or_default().to_owned())
     }
 
-    async fn restore(&self, before: &AliasState) -> Result<String, String> {
+    async fn restore(&mut self, before: &AliasState) -> Result<String, String> {
         self.update(&before.version, &before.routing, &before.description)
             .await
     }
 
-    async fn roll_back(&self, before: &AliasState, alarm: &str) -> Result<Moved, String> {
+    async fn roll_back(&mut self, before: &AliasState, alarm: &str) -> Result<Moved, String> {
         let alias_arn = self
             .update(&before.version, &HashMap::new(), &before.description)
             .await?;
@@ -223,6 +308,16 @@ impl AliasMove<'_> {
         )
         .await
     }
+}
+
+/// Whether the alias points at `version` with exactly `weights` for other versions.
+fn is_routed(alias: &GetAliasOutput, version: &str, weights: &HashMap<String, f64>) -> bool {
+    let empty = HashMap::new();
+    let routing = alias
+        .routing_config()
+        .and_then(|r| r.additional_version_weights())
+        .unwrap_or(&empty);
+    alias.function_version() == Some(version) && routing == weights
 }
 
 /// The first of `alarms` in state ALARM.

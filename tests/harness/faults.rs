@@ -8,10 +8,19 @@
 //! request is recorded (method, path, body, status, whether a rule fired) for assertions.
 //! Point the SDK at `proxy.endpoint()` instead of moto's.
 //!
+//! Chaos mode (`FaultProxy::chaos`) injects, from a seed, a random fault into a share of the
+//! requests no rule answers: connection resets before and after the request reached moto (the
+//! second one loses the answer of a call that took effect), 500/503, 429 throttling, 409
+//! conflicts and slow answers. Every injected fault is counted by kind.
+//!
+//! Lambda guards (`FaultProxy::with_lambda_guards`) add what moto 5 leaves out: RevisionId
+//! checks on UpdateFunctionCode, PublishVersion and UpdateAlias, and the CodeSha256 check of
+//! PublishVersion, answering 412 PreconditionFailedException as Lambda does. Requests are then
+//! handled one at a time, so a check and the update it guards are atomic.
+//!
 //! The proxy runs on its own thread and runtime, so it serves synchronous tests that spawn the
 //! binary as well as async ones.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -32,6 +41,8 @@ pub enum Action {
     },
     /// Forward, then set JSON fields of the answer (`a.b` reaches into objects).
     Patch(Vec<(String, Value)>),
+    /// Forward after this many milliseconds.
+    Delay(u64),
 }
 
 /// One scripted fault.
@@ -106,6 +117,12 @@ impl Rule {
         )
     }
 
+    /// Holds the request this long before forwarding it.
+    pub fn delay(mut self, millis: u64) -> Rule {
+        self.action = Action::Delay(millis);
+        self
+    }
+
     pub fn patch(mut self, field: &str, value: Value) -> Rule {
         match &mut self.action {
             Action::Patch(fields) => fields.push((field.to_owned(), value)),
@@ -132,11 +149,205 @@ pub struct Recorded {
     pub injected: bool,
 }
 
+/// A fault chaos mode can inject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fault {
+    /// The connection drops before the request reaches moto.
+    ResetBefore,
+    /// moto handles the request, then the connection drops: the answer is lost.
+    LostAnswer,
+    ServerError500,
+    Unavailable503,
+    Throttling429,
+    TooManyRequests429,
+    Conflict409,
+    /// The answer comes after 1 to 3 seconds.
+    Slow,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 8] = [
+        Fault::ResetBefore,
+        Fault::LostAnswer,
+        Fault::ServerError500,
+        Fault::Unavailable503,
+        Fault::Throttling429,
+        Fault::TooManyRequests429,
+        Fault::Conflict409,
+        Fault::Slow,
+    ];
+
+    fn error_answer(self) -> Option<(u16, &'static str)> {
+        match self {
+            Fault::ServerError500 => Some((500, "ServiceException")),
+            Fault::Unavailable503 => Some((503, "ServiceUnavailable")),
+            Fault::Throttling429 => Some((429, "ThrottlingException")),
+            Fault::TooManyRequests429 => Some((429, "TooManyRequestsException")),
+            Fault::Conflict409 => Some((409, "ResourceConflictException")),
+            _ => None,
+        }
+    }
+}
+
+struct Chaos {
+    rng: rand::rngs::StdRng,
+    rate: f64,
+    counts: std::collections::BTreeMap<Fault, usize>,
+}
+
+impl Chaos {
+    fn draw(&mut self) -> Option<(Fault, u64)> {
+        use rand::Rng as _;
+        if !self.rng.random_bool(self.rate) {
+            return None;
+        }
+        let fault = Fault::ALL[self.rng.random_range(0..Fault::ALL.len())];
+        *self.counts.entry(fault).or_default() += 1;
+        Some((fault, self.rng.random_range(1000..3000)))
+    }
+}
+
 #[derive(Default)]
 struct State {
     rules: Vec<Rule>,
     log: Vec<Recorded>,
+    /// `(method, path)` of every request, recorded when it arrives.
+    arrivals: Vec<(String, String)>,
+    chaos: Option<Chaos>,
+    guards: Option<Arc<tokio::sync::Mutex<Guards>>>,
 }
+
+/// Lambda's revision bookkeeping, kept by the proxy: moto 5 has none.
+#[derive(Default)]
+struct Guards {
+    /// Function name → its $LATEST RevisionId.
+    functions: std::collections::HashMap<String, u64>,
+    /// (function, alias) → the alias's RevisionId.
+    aliases: std::collections::HashMap<(String, String), u64>,
+    /// Function name → its $LATEST CodeSha256, as last seen in an answer.
+    code: std::collections::HashMap<String, String>,
+    next: u64,
+}
+
+/// The Lambda call a request is, as far as the guards care.
+enum Guarded {
+    Function { name: String, qualified: bool },
+    UpdateCode(String),
+    Publish(String),
+    Alias(String, String),
+    UpdateAlias(String, String),
+    Other,
+}
+
+impl Guarded {
+    fn of(method: &str, path: &str) -> Guarded {
+        let Some(rest) = path.strip_prefix("/2015-03-31/functions/") else {
+            return Guarded::Other;
+        };
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let parts: Vec<&str> = rest.split('/').collect();
+        let name = parts[0].to_owned();
+        match (method, &parts[1..]) {
+            ("GET", [] | ["configuration"]) => Guarded::Function {
+                name,
+                qualified: query.contains("Qualifier="),
+            },
+            ("PUT", ["code"]) => Guarded::UpdateCode(name),
+            ("POST", ["versions"]) => Guarded::Publish(name),
+            ("GET", ["aliases", alias]) => Guarded::Alias(name, (*alias).to_owned()),
+            ("PUT", ["aliases", alias]) => Guarded::UpdateAlias(name, (*alias).to_owned()),
+            ("POST", ["aliases"]) => Guarded::Alias(name, String::new()),
+            _ => Guarded::Other,
+        }
+    }
+}
+
+impl Guards {
+    fn function(&mut self, name: &str) -> u64 {
+        *self.functions.entry(name.to_owned()).or_default()
+    }
+
+    fn alias(&mut self, function: &str, alias: &str) -> u64 {
+        *self
+            .aliases
+            .entry((function.to_owned(), alias.to_owned()))
+            .or_default()
+    }
+
+    fn bump(&mut self) -> u64 {
+        self.next += 1;
+        self.next
+    }
+
+    /// `Some(reason)` when the request must fail with PreconditionFailedException.
+    fn refuse(&mut self, call: &Guarded, body: &Value) -> Option<String> {
+        let sent = body["RevisionId"].as_str();
+        let stale = |current: u64| sent.is_some_and(|sent| sent != format!("r{current}"));
+        match call {
+            Guarded::UpdateCode(name) if stale(self.function(name)) => {
+                Some("The Revision Id provided does not match the latest Revision Id.".into())
+            }
+            Guarded::Publish(name) => {
+                if stale(self.function(name)) {
+                    return Some(
+                        "The Revision Id provided does not match the latest Revision Id.".into(),
+                    );
+                }
+                let sha = body["CodeSha256"].as_str()?;
+                let latest = self.code.get(name)?;
+                (sha != latest).then(|| format!("CodeSha256 ({sha}) is different from current CodeSha256 in $LATEST ({latest}). Please try again with the CodeSha256 in $LATEST."))
+            }
+            Guarded::UpdateAlias(name, alias) if stale(self.alias(name, alias)) => {
+                Some("The Revision Id provided does not match the latest Revision Id.".into())
+            }
+            _ => None,
+        }
+    }
+
+    /// Records what a successful answer changed and puts the proxy's RevisionIds in it.
+    fn observe(&mut self, call: &Guarded, answer: &mut Value) {
+        match call {
+            Guarded::Function {
+                name,
+                qualified: false,
+            } => {
+                let config = if answer.get("Configuration").is_some() {
+                    &mut answer["Configuration"]
+                } else {
+                    &mut *answer
+                };
+                if let Some(sha) = config["CodeSha256"].as_str() {
+                    self.code.insert(name.clone(), sha.to_owned());
+                }
+                config["RevisionId"] = format!("r{}", self.function(name)).into();
+            }
+            Guarded::UpdateCode(name) => {
+                let revision = self.bump();
+                self.functions.insert(name.clone(), revision);
+                if let Some(sha) = answer["CodeSha256"].as_str() {
+                    self.code.insert(name.clone(), sha.to_owned());
+                }
+                answer["RevisionId"] = format!("r{revision}").into();
+            }
+            Guarded::Alias(name, alias) => {
+                let alias = if alias.is_empty() {
+                    answer["Name"].as_str().unwrap_or_default().to_owned()
+                } else {
+                    alias.clone()
+                };
+                answer["RevisionId"] = format!("r{}", self.alias(name, &alias)).into();
+            }
+            Guarded::UpdateAlias(name, alias) => {
+                let revision = self.bump();
+                self.aliases.insert((name.clone(), alias.clone()), revision);
+                answer["RevisionId"] = format!("r{revision}").into();
+            }
+            Guarded::Publish(_) | Guarded::Function { .. } | Guarded::Other => {}
+        }
+    }
+}
+
+type Failed = Box<dyn std::error::Error + Send + Sync>;
 
 pub struct FaultProxy {
     pub port: u16,
@@ -162,6 +373,34 @@ impl FaultProxy {
         FaultProxy { port, state }
     }
 
+    /// A proxy that injects a fault, drawn from `seed`, into `rate` of the requests.
+    pub fn chaos(upstream: &str, seed: u64, rate: f64) -> FaultProxy {
+        use rand::SeedableRng as _;
+        let proxy = FaultProxy::start(upstream);
+        proxy.state.lock().unwrap().chaos = Some(Chaos {
+            rng: rand::rngs::StdRng::seed_from_u64(seed),
+            rate,
+            counts: Default::default(),
+        });
+        proxy
+    }
+
+    /// Emulates Lambda's RevisionId and CodeSha256 guards in front of moto.
+    pub fn with_lambda_guards(self) -> FaultProxy {
+        self.state.lock().unwrap().guards = Some(Default::default());
+        self
+    }
+
+    /// How many faults of each kind chaos mode injected.
+    pub fn injected(&self) -> std::collections::BTreeMap<Fault, usize> {
+        let state = self.state.lock().unwrap();
+        state
+            .chaos
+            .as_ref()
+            .map(|c| c.counts.clone())
+            .unwrap_or_default()
+    }
+
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
@@ -173,6 +412,15 @@ impl FaultProxy {
 
     pub fn requests(&self) -> Vec<Recorded> {
         self.state.lock().unwrap().log.clone()
+    }
+
+    /// Whether a `method` request whose path contains `path` has arrived (answered or not).
+    pub fn arrived(&self, method: &str, path: &str) -> bool {
+        let state = self.state.lock().unwrap();
+        state
+            .arrivals
+            .iter()
+            .any(|(m, p)| m == method && p.contains(path))
     }
 
     /// Requests whose method is `method` and whose path contains `path`.
@@ -212,7 +460,7 @@ async fn handle(
     upstream: String,
     state: Arc<Mutex<State>>,
     client: reqwest::Client,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<Full<Bytes>>, Failed> {
     let method = request.method().as_str().to_owned();
     let path = request
         .uri()
@@ -229,6 +477,7 @@ async fn handle(
     let body_text = String::from_utf8_lossy(&body).into_owned();
     let action = {
         let mut state = state.lock().unwrap();
+        state.arrivals.push((method.clone(), path.clone()));
         let rule = state
             .rules
             .iter_mut()
@@ -240,7 +489,65 @@ async fn handle(
             rule.action.clone()
         })
     };
-    let injected = action.is_some();
+    let guards = state.lock().unwrap().guards.clone();
+    let chaos = match action {
+        Some(_) => None,
+        None => state.lock().unwrap().chaos.as_mut().and_then(Chaos::draw),
+    };
+    let injected = action.is_some() || chaos.is_some();
+    let record = |status: u16| {
+        state.lock().unwrap().log.push(Recorded {
+            method: method.clone(),
+            path: path.clone(),
+            body: abbreviate(&body_text),
+            status,
+            injected,
+        });
+    };
+    let action = match chaos {
+        Some((Fault::ResetBefore, _)) => {
+            record(0);
+            return Err("injected: connection reset".into());
+        }
+        Some((Fault::LostAnswer, _)) => {
+            let lost = pass_on(
+                &guards,
+                &client,
+                &upstream,
+                &method,
+                &path,
+                &headers,
+                body,
+                &[],
+            )
+            .await;
+            record(lost.status().as_u16());
+            return Err("injected: answer lost".into());
+        }
+        Some((Fault::Slow, millis)) => {
+            tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+            None
+        }
+        Some((fault, _)) => fault.error_answer().map(|(status, code)| {
+            let body = serde_json::json!({"message": "injected fault", "Type": "Service"});
+            Action::Respond {
+                status,
+                headers: vec![
+                    ("x-amzn-errortype".to_owned(), code.to_owned()),
+                    ("content-type".to_owned(), "application/json".to_owned()),
+                ],
+                body: body.to_string().into_bytes(),
+            }
+        }),
+        None => action,
+    };
+    let action = match action {
+        Some(Action::Delay(millis)) => {
+            tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+            None
+        }
+        other => other,
+    };
     let response = match action {
         Some(Action::Respond {
             status,
@@ -258,21 +565,69 @@ async fn handle(
                 Some(Action::Patch(fields)) => fields,
                 _ => Vec::new(),
             };
-            forward(&client, &upstream, &method, &path, &headers, body, &patch).await
+            pass_on(
+                &guards, &client, &upstream, &method, &path, &headers, body, &patch,
+            )
+            .await
         }
     };
-    state.lock().unwrap().log.push(Recorded {
-        method,
-        path,
-        body: if body_text.len() > 4096 {
-            format!("<{} bytes>", body_text.len())
-        } else {
-            body_text
-        },
-        status: response.status().as_u16(),
-        injected,
-    });
+    record(response.status().as_u16());
     Ok(response)
+}
+
+fn abbreviate(body: &str) -> String {
+    if body.len() > 4096 {
+        format!("<{} bytes>", body.len())
+    } else {
+        body.to_owned()
+    }
+}
+
+/// Forwards the request, through the Lambda guards when they are on.
+#[allow(clippy::too_many_arguments)]
+async fn pass_on(
+    guards: &Option<Arc<tokio::sync::Mutex<Guards>>>,
+    client: &reqwest::Client,
+    upstream: &str,
+    method: &str,
+    path: &str,
+    headers: &hyper::HeaderMap,
+    body: Bytes,
+    patch: &[(String, Value)],
+) -> Response<Full<Bytes>> {
+    let Some(guards) = guards else {
+        return forward(client, upstream, method, path, headers, body, patch).await;
+    };
+    let mut guards = guards.lock().await;
+    let call = Guarded::of(method, path);
+    let sent: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if let Some(reason) = guards.refuse(&call, &sent) {
+        let body = serde_json::json!({"message": reason, "Type": "User"}).to_string();
+        return Response::builder()
+            .status(412)
+            .header("x-amzn-errortype", "PreconditionFailedException")
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .unwrap();
+    }
+    let answer = forward(client, upstream, method, path, headers, body, patch).await;
+    if !answer.status().is_success() {
+        return answer;
+    }
+    let (parts, answer_body) = answer.into_parts();
+    let bytes = answer_body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let bytes = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(mut json) if json.is_object() => {
+            guards.observe(&call, &mut json);
+            Bytes::from(json.to_string())
+        }
+        _ => bytes,
+    };
+    Response::from_parts(parts, Full::new(bytes))
 }
 
 async fn forward(

@@ -1,0 +1,644 @@
+//! Reliability campaigns (RELIABILITY.md): seeded faults in front of moto, SIGTERM at random
+//! points, two deploys racing for one function, secrets printed every way, injected workflow
+//! commands and file-command values, and resource bounds. Every campaign runs the real binary
+//! and checks what moto holds afterwards, not only what the binary says.
+//!
+//! Run counts: CI size by default; `LP_RELIABILITY=full` gives the counts recorded in
+//! RELIABILITY.md. Each campaign prints its tally and writes it under
+//! `target/reliability/` for RELIABILITY.md.
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+use std::process::{Child, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::deploy::{aws, create_function, lambda_client, unique};
+use crate::harness::faults::{Fault, FaultProxy, Rule};
+use crate::harness::{Moto, Output, Test};
+
+/// `ci` runs by default, `full` with `LP_RELIABILITY=full`.
+fn runs(ci: usize, full: usize) -> usize {
+    match std::env::var("LP_RELIABILITY").as_deref() {
+        Ok("full") => full,
+        _ => ci,
+    }
+}
+
+/// Writes a campaign's tally where RELIABILITY.md's figures are copied from, and prints it.
+fn record_tally(campaign: &str, lines: &[String]) {
+    let dir = crate::harness::repo_path("target/reliability");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = lines.join("\n") + "\n";
+    std::fs::write(dir.join(format!("{campaign}.txt")), &text).unwrap();
+    eprintln!("--- {campaign}\n{text}");
+}
+
+/// Runs `work(i)` for `0..count` on `workers` threads.
+fn in_parallel<T: Send>(count: usize, workers: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    if i >= count {
+                        break;
+                    }
+                    let result = work(i);
+                    results.lock().unwrap().push((i, result));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap();
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The alias as moto holds it: version and additional weights.
+#[derive(Debug, Clone, PartialEq)]
+struct AliasSeen {
+    version: String,
+    weights: Vec<(String, f64)>,
+}
+
+fn alias_now(runtime: &tokio::runtime::Runtime, function: &str) -> AliasSeen {
+    let (version, weights, _) = runtime
+        .block_on(crate::deploy::alias(function, "live"))
+        .expect("the alias exists");
+    AliasSeen { version, weights }
+}
+
+/// The CodeSha256 of one published version, from moto.
+fn version_sha(runtime: &tokio::runtime::Runtime, function: &str, version: &str) -> String {
+    runtime.block_on(async {
+        let config = Moto::shared().sdk_config().await;
+        lambda_client(&config)
+            .get_function_configuration()
+            .function_name(function)
+            .qualifier(version)
+            .send()
+            .await
+            .unwrap()
+            .code_sha256()
+            .unwrap_or_default()
+            .to_owned()
+    })
+}
+
+/// A function with version 1 published and alias `live` on it, made directly in moto.
+fn function_with_live_alias(runtime: &tokio::runtime::Runtime, prefix: &str) -> String {
+    let name = unique(prefix);
+    runtime.block_on(async {
+        create_function(&name).await;
+        let client = lambda_client(&Moto::shared().sdk_config().await);
+        client
+            .publish_version()
+            .function_name(&name)
+            .send()
+            .await
+            .unwrap();
+        client
+            .create_alias()
+            .function_name(&name)
+            .name("live")
+            .function_version("1")
+            .send()
+            .await
+            .unwrap();
+    });
+    name
+}
+
+fn topic() -> String {
+    aws(&["sns", "create-topic", "--name", &unique("reliability")])["TopicArn"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A project whose package differs per `tag`.
+fn project(tag: &str) -> Test {
+    Test::new()
+        .buildspec(
+            "version: 0.2\nphases:\n  build:\n    commands:\n      - echo building\nartifacts:\n  files:\n    - lambda_function.py\n",
+        )
+        .file(
+            "lambda_function.py",
+            &format!("def lambda_handler(event, context):\n    return {tag:?}\n"),
+        )
+        .aws()
+        .github_actions()
+}
+
+/// The report's claim about the one function deployed: (version the alias is on, package).
+fn claimed(out: &Output) -> (Option<String>, String) {
+    let report = out.report();
+    let version = report["deploy"][0]["version"].as_str().map(str::to_owned);
+    let sha = report["artifacts"]["sha256"]
+        .as_str()
+        .or(report["deploy"][0]["code_sha256"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    (version, sha)
+}
+
+// ---------------------------------------------------------------- 1. faults
+
+#[derive(Debug, Default)]
+struct FaultTally {
+    runs: usize,
+    succeeded: usize,
+    failed_alias_unchanged: usize,
+    notified: usize,
+    notify_failure_reported: usize,
+    faults: BTreeMap<Fault, usize>,
+    requests: usize,
+}
+
+/// One `run` through a chaos proxy; asserts that the outcome is one of the two allowed ones
+/// and that the report, the exit status and the notification tell the truth.
+fn fault_run(seed: u64, rate: f64, topic: &str, tally: &Mutex<FaultTally>) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let name = function_with_live_alias(&runtime, "chaos");
+    let before = alias_now(&runtime, &name);
+    let proxy = FaultProxy::chaos(&Moto::shared().endpoint(), seed, rate).with_lambda_guards();
+    let shift = if seed.is_multiple_of(2) {
+        "all-at-once"
+    } else {
+        "canary 50 1s"
+    };
+    let out = project(&format!("seed {seed}"))
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint())
+        .input("function-name", &name)
+        .input("traffic-shift", shift)
+        .input("wait-timeout", "60s")
+        .input("sns-topic-arn", topic)
+        .input("notify-on", "success,failure,rollback")
+        .arg("run")
+        .run();
+    let context = format!("seed {seed}, faults {:?}\n{out}", proxy.injected());
+    let after = alias_now(&runtime, &name);
+    let report = out.report();
+    let (claimed_version, package_sha) = claimed(&out);
+    let mut tally = tally.lock().unwrap();
+    match out.code {
+        0 => {
+            assert_eq!(report["status"], "SUCCEEDED", "{context}");
+            assert!(
+                after.weights.is_empty(),
+                "alias left weighted: {after:?}; {context}"
+            );
+            assert_eq!(
+                claimed_version.as_deref(),
+                Some(after.version.as_str()),
+                "{context}"
+            );
+            assert_ne!(after.version, before.version, "{context}");
+            assert_eq!(
+                version_sha(&runtime, &name, &after.version),
+                package_sha,
+                "{context}"
+            );
+            tally.succeeded += 1;
+        }
+        1 => {
+            assert_eq!(report["status"], "FAILED", "{context}");
+            assert_eq!(after, before, "a failed run changed the alias; {context}");
+            if let Some(version) = &claimed_version {
+                assert_eq!(version, &before.version, "the report lies; {context}");
+            }
+            tally.failed_alias_unchanged += 1;
+        }
+        code => panic!("exit {code}: neither success nor failure; {context}"),
+    }
+    let published = proxy
+        .requests_to("POST", "/")
+        .iter()
+        .any(|r| r.body.contains("Action=Publish") && r.status == 200);
+    let warned = report["warnings"].as_array().unwrap().iter().any(|w| {
+        w["message"]
+            .as_str()
+            .unwrap()
+            .contains("SNS notification not sent")
+    });
+    assert!(
+        published || warned,
+        "no notification and no warning; {context}"
+    );
+    tally.notified += usize::from(published);
+    tally.notify_failure_reported += usize::from(warned && !published);
+    tally.runs += 1;
+    tally.requests += proxy.requests().len();
+    for (fault, count) in proxy.injected() {
+        *tally.faults.entry(fault).or_default() += count;
+    }
+}
+
+fn fault_campaign(name: &str, rate: f64, first_seed: u64, count: usize) {
+    let topic = topic();
+    let tally = Mutex::new(FaultTally::default());
+    in_parallel(count, 3, |i| {
+        fault_run(first_seed + i as u64, rate, &topic, &tally)
+    });
+    let tally = tally.into_inner().unwrap();
+    assert_eq!(tally.runs, count);
+    let injected: usize = tally.faults.values().sum();
+    assert!(injected > 0, "the proxy injected nothing");
+    let mut lines = vec![
+        format!(
+            "runs: {} at a {}% fault rate (seeds {first_seed}..{})",
+            tally.runs,
+            rate * 100.0,
+            first_seed + count as u64
+        ),
+        format!("succeeded, alias on the new version: {}", tally.succeeded),
+        format!(
+            "failed, alias exactly as before: {}",
+            tally.failed_alias_unchanged
+        ),
+        format!("notification sent: {}", tally.notified),
+        format!(
+            "notification failed and reported: {}",
+            tally.notify_failure_reported
+        ),
+        format!("requests: {}, faults injected: {injected}", tally.requests),
+    ];
+    lines.extend(tally.faults.iter().map(|(f, n)| format!("  {f:?}: {n}")));
+    record_tally(name, &lines);
+}
+
+#[test]
+fn faults_every_run_ends_old_or_new_and_says_which() {
+    fault_campaign("faults-20", 0.2, 7000, runs(20, 100));
+}
+
+/// Far more faults than the issue asks for, so that runs also fail and the failure path is
+/// checked as often as the success path.
+#[test]
+fn heavy_faults_failed_runs_leave_the_alias_as_it_was() {
+    fault_campaign("faults-60", 0.6, 9000, runs(12, 100));
+}
+
+// ---------------------------------------------------------------- 3. concurrency
+
+#[derive(Debug, Default)]
+struct RaceTally {
+    rounds: usize,
+    one_refused: BTreeMap<String, usize>,
+    both_succeeded_in_turn: usize,
+}
+
+/// What one of two racing runs said: exit status, claimed version, its package, the phase
+/// that refused it.
+struct Racer {
+    code: i32,
+    version: Option<String>,
+    sha: String,
+    error: String,
+    context: String,
+}
+
+fn race_round(round: usize, tally: &Mutex<RaceTally>) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let name = function_with_live_alias(&runtime, "race");
+    // One proxy for both runs: Lambda's RevisionId and CodeSha256 guards, which moto lacks.
+    let proxy = FaultProxy::start(&Moto::shared().endpoint()).with_lambda_guards();
+    let racers: Vec<Racer> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ["a", "b"]
+            .into_iter()
+            .map(|side| {
+                let test = project(&format!("round {round} side {side}"))
+                    .env("AWS_ENDPOINT_URL", &proxy.endpoint())
+                    .input("function-name", &name)
+                    .arg("run");
+                scope.spawn(move || {
+                    let out = test.run();
+                    let (version, sha) = claimed(&out);
+                    Racer {
+                        code: out.code,
+                        version,
+                        sha,
+                        error: out.report()["error"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned(),
+                        context: out.to_string(),
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let after = alias_now(&runtime, &name);
+    let context = format!(
+        "round {round}, alias {after:?}\n--- a\n{}\n--- b\n{}",
+        racers[0].context, racers[1].context
+    );
+    assert!(after.weights.is_empty(), "{context}");
+    let live_sha = version_sha(&runtime, &name, &after.version);
+    let winner = racers
+        .iter()
+        .position(|r| r.sha == live_sha)
+        .unwrap_or_else(|| panic!("the live code belongs to neither package; {context}"));
+    let (won, lost) = (&racers[winner], &racers[1 - winner]);
+    assert_eq!(won.code, 0, "the winner must say it succeeded; {context}");
+    assert_eq!(
+        won.version.as_deref(),
+        Some(after.version.as_str()),
+        "{context}"
+    );
+    let mut tally = tally.lock().unwrap();
+    match lost.code {
+        1 => {
+            // It says it failed, and why: a guard refused it.
+            assert!(
+                lost.error.contains("PreconditionFailedException"),
+                "{context}"
+            );
+            let phase = ["upload", "publish", "alias"]
+                .into_iter()
+                .find(|p| lost.error.contains(&format!("({p})")))
+                .unwrap_or("other");
+            *tally.one_refused.entry(phase.to_owned()).or_default() += 1;
+        }
+        0 => {
+            // It finished before the winner started: its own version ran its own code.
+            let version = lost.version.clone().expect("a version");
+            assert_eq!(
+                version_sha(&runtime, &name, &version),
+                lost.sha,
+                "{context}"
+            );
+            assert!(
+                version.parse::<u32>().unwrap() < after.version.parse::<u32>().unwrap(),
+                "{context}"
+            );
+            tally.both_succeeded_in_turn += 1;
+        }
+        code => panic!("exit {code}; {context}"),
+    }
+    tally.rounds += 1;
+}
+
+#[test]
+fn concurrency_two_runs_one_function_revision_ids_decide() {
+    let count = runs(6, 20);
+    let tally = Mutex::new(RaceTally::default());
+    in_parallel(count, 1, |round| race_round(round, &tally));
+    let tally = tally.into_inner().unwrap();
+    assert_eq!(tally.rounds, count);
+    let mut lines = vec![
+        format!(
+            "rounds: {} (two runs, two packages, one function)",
+            tally.rounds
+        ),
+        format!(
+            "both succeeded one after the other: {}",
+            tally.both_succeeded_in_turn
+        ),
+    ];
+    lines.extend(
+        tally
+            .one_refused
+            .iter()
+            .map(|(phase, n)| format!("one won, the other refused by a guard at `{phase}`: {n}")),
+    );
+    record_tally("concurrency", &lines);
+}
+
+// ---------------------------------------------------------------- 2. cancellation
+
+/// Where SIGTERM lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum StopPoint {
+    /// A build command is running (with a background job).
+    Phase,
+    /// UpdateFunctionCode is in flight.
+    Upload,
+    /// PublishVersion is in flight.
+    Publish,
+    /// The canary weight is in place and the shift is holding.
+    CanaryShift,
+}
+
+const STOP_POINTS: [StopPoint; 4] = [
+    StopPoint::Phase,
+    StopPoint::Upload,
+    StopPoint::Publish,
+    StopPoint::CanaryShift,
+];
+
+#[derive(Debug, Default)]
+struct StopTally {
+    runs: BTreeMap<StopPoint, usize>,
+    alias_old: usize,
+    alias_new: usize,
+    slowest_exit: Duration,
+    notified: usize,
+    notify_failure_reported: usize,
+}
+
+/// Processes whose command line contains `marker`.
+fn processes_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(marker) {
+            found.push(format!(
+                "{}: {cmdline}",
+                entry.file_name().to_string_lossy()
+            ));
+        }
+    }
+    found
+}
+
+fn wait_for(what: &str, child: &mut Child, ready: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ready() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("exited ({status}) before {what}");
+        }
+        assert!(Instant::now() < deadline, "never reached {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn stop_run(i: usize, topic: &str, tally: &Mutex<StopTally>) {
+    use rand::{Rng as _, SeedableRng as _};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5000 + i as u64);
+    let point = STOP_POINTS[i % STOP_POINTS.len()];
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let github = runtime.block_on(crate::github::FakeGithub::start());
+    let name = function_with_live_alias(&runtime, "stop");
+    let before = alias_now(&runtime, &name);
+    let proxy = FaultProxy::start(&Moto::shared().endpoint()).with_lambda_guards();
+    match point {
+        StopPoint::Upload => proxy.rule(Rule::on("PUT", "/code").delay(4000)),
+        StopPoint::Publish => proxy.rule(Rule::on("POST", "/versions").delay(4000)),
+        _ => &proxy,
+    };
+    // A marker no other process has: the sleeps of this run.
+    let marker = format!("30{i:02}.{}", std::process::id());
+    let build = if point == StopPoint::Phase {
+        format!(
+            "      - sleep {marker}1 & touch started; sleep {marker}2\n    finally:\n      - touch ran-finally\n"
+        )
+    } else {
+        "      - echo building\n".to_owned()
+    };
+    let buildspec = format!(
+        "version: 0.2\nphases:\n  build:\n    commands:\n{build}artifacts:\n  files:\n    - lambda_function.py\n"
+    );
+    let shift = if point == StopPoint::CanaryShift {
+        "canary 50 60s"
+    } else {
+        "all-at-once"
+    };
+    let test = project(&format!("stop {i}"))
+        .buildspec(&buildspec)
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint())
+        .env("GITHUB_API_URL", &github.server.uri())
+        .input("github-token", crate::github::TOKEN)
+        .input("function-name", &name)
+        .input("traffic-shift", shift)
+        .input("sns-topic-arn", topic)
+        .input("notify-on", "success,failure,rollback")
+        .arg("run");
+    let workspace = test.workspace();
+    let report_path = test.report_path();
+    let mut command = test.command();
+    command
+        .arg(format!("--report-file={}", report_path.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    match point {
+        StopPoint::Phase => wait_for("the build command", &mut child, || {
+            workspace.join("started").exists()
+        }),
+        StopPoint::Upload => wait_for("the upload", &mut child, || proxy.arrived("PUT", "/code")),
+        StopPoint::Publish => wait_for("the publish", &mut child, || {
+            proxy.arrived("POST", "/versions")
+        }),
+        StopPoint::CanaryShift => wait_for("the canary", &mut child, || {
+            proxy.arrived("PUT", "/aliases/live")
+        }),
+    }
+    std::thread::sleep(Duration::from_millis(rng.random_range(0..400)));
+    let signalled = Instant::now();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if signalled.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("run {i} ({point:?}) still running 10 s after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let took = signalled.elapsed();
+    let context = format!(
+        "run {i}, {point:?}\n{}\n{}",
+        out_reader.join().unwrap(),
+        err_reader.join().unwrap()
+    );
+    assert_eq!(status.code(), Some(130), "{context}");
+    let survivors = processes_with(&marker);
+    assert!(
+        survivors.is_empty(),
+        "children survived: {survivors:?}; {context}"
+    );
+    assert!(!workspace.join("ran-finally").exists(), "{context}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    assert_eq!(report["status"], "STOPPED", "{context}");
+    let after = alias_now(&runtime, &name);
+    assert!(
+        after.weights.is_empty(),
+        "alias left weighted: {after:?}; {context}"
+    );
+    if let Some(claimed) = report["deploy"][0]["version"].as_str() {
+        assert_eq!(claimed, after.version, "the report lies; {context}");
+    }
+    let requests = runtime.block_on(github.validated_requests());
+    let completion = crate::github::completion(&requests);
+    assert_eq!(completion.body["conclusion"], "cancelled", "{context}");
+    let published = proxy
+        .requests_to("POST", "/")
+        .iter()
+        .any(|r| r.body.contains("Action=Publish") && r.status == 200);
+    let warned = report["warnings"].as_array().unwrap().iter().any(|w| {
+        w["message"]
+            .as_str()
+            .unwrap()
+            .contains("SNS notification not sent")
+    });
+    assert!(
+        published || warned,
+        "no notification and no warning; {context}"
+    );
+    let mut tally = tally.lock().unwrap();
+    *tally.runs.entry(point).or_default() += 1;
+    if after == before {
+        tally.alias_old += 1;
+    } else {
+        tally.alias_new += 1;
+    }
+    tally.slowest_exit = tally.slowest_exit.max(took);
+    tally.notified += usize::from(published);
+    tally.notify_failure_reported += usize::from(warned && !published);
+}
+
+#[test]
+fn cancellation_sigterm_anywhere_leaves_old_or_new_and_no_child() {
+    let count = runs(8, 50);
+    let topic = topic();
+    let tally = Mutex::new(StopTally::default());
+    in_parallel(count, 2, |i| stop_run(i, &topic, &tally));
+    let tally = tally.into_inner().unwrap();
+    let mut lines = vec![format!(
+        "runs: {count} (SIGTERM after a random 0-400 ms at the point)"
+    )];
+    lines.extend(tally.runs.iter().map(|(p, n)| format!("  {p:?}: {n}")));
+    lines.push(format!(
+        "alias on the old version: {}, on the new: {}, weighted: 0",
+        tally.alias_old, tally.alias_new
+    ));
+    lines.push(format!(
+        "slowest exit after SIGTERM: {:.2} s",
+        tally.slowest_exit.as_secs_f64()
+    ));
+    lines.push(format!(
+        "notification sent: {}, failed and reported: {}",
+        tally.notified, tally.notify_failure_reported
+    ));
+    lines.push("exit 130, check run `cancelled`, no child left: every run".to_owned());
+    record_tally("cancellation", &lines);
+}
