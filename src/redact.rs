@@ -82,7 +82,20 @@ fn pieces(secret: &str) -> Vec<String> {
     if let Ok(value) = serde_json::from_str::<serde_json::Value>(trimmed) {
         collect_json_strings(&value, &mut pieces);
     }
+    // A secret printed inside JSON appears with its quotes and backslashes escaped.
+    let escaped: Vec<String> = pieces
+        .iter()
+        .map(|piece| json_escaped(piece))
+        .filter(|escaped| !pieces.contains(escaped))
+        .collect();
+    pieces.extend(escaped);
     pieces
+}
+
+/// `text` as it appears inside a JSON string.
+fn json_escaped(text: &str) -> String {
+    let quoted = serde_json::Value::String(text.to_owned()).to_string();
+    quoted[1..quoted.len() - 1].to_owned()
 }
 
 fn collect_json_strings(value: &serde_json::Value, out: &mut Vec<String>) {
@@ -140,6 +153,16 @@ mod tests {
         assert_eq!(redactor.redact("password: p4ssw0rd!"), "password: ***");
         redactor.add("line-one-secret\nline-two-secret\n");
         assert_eq!(redactor.redact("x line-two-secret"), "x ***");
+    }
+
+    #[test]
+    fn masks_a_secret_escaped_inside_json() {
+        let redactor = Redactor::new();
+        redactor.add("pa\"ss\\word");
+        assert_eq!(
+            redactor.redact(r#"{"p": "pa\"ss\\word"}"#),
+            r#"{"p": "***"}"#
+        );
     }
 
     #[test]

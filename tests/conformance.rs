@@ -1679,7 +1679,7 @@ fn lambda_pipeline_environment_is_given_to_the_build() {
     assert_output(&out, &["env=unset"]);
 }
 
-async fn put_parameter(name: &str, value: &str) {
+pub(crate) async fn put_parameter(name: &str, value: &str) {
     let config = Moto::shared().sdk_config().await;
     aws_sdk_ssm::Client::new(&config)
         .put_parameter()
@@ -1692,7 +1692,7 @@ async fn put_parameter(name: &str, value: &str) {
         .expect("put_parameter on moto");
 }
 
-async fn create_secret(name: &str, value: &str) -> String {
+pub(crate) async fn create_secret(name: &str, value: &str) -> String {
     let config = Moto::shared().sdk_config().await;
     let out = aws_sdk_secretsmanager::Client::new(&config)
         .create_secret()

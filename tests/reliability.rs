@@ -642,3 +642,174 @@ fn cancellation_sigterm_anywhere_leaves_old_or_new_and_no_child() {
     lines.push("exit 130, check run `cancelled`, no child left: every run".to_owned());
     record_tally("cancellation", &lines);
 }
+
+// ---------------------------------------------------------------- 5. secrets
+
+/// `application/x-www-form-urlencoded` decoding, for SNS request bodies.
+fn form_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(byte) => {
+                        out.push(byte);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn secrets_never_leave_the_process_unmasked() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let id = unique("leak");
+    let plain = format!("Plain-S3cret-{id}");
+    let json_password = format!("Js0n\"Pass\\word-{id}");
+    let multi = format!("first-line-{id}\nsecond-line-{id}");
+    let whole = serde_json::json!({"user": "svc", "password": json_password}).to_string();
+    runtime.block_on(async {
+        crate::conformance::put_parameter(&format!("/{id}/plain"), &plain).await;
+        crate::conformance::put_parameter(&format!("/{id}/multi"), &multi).await;
+        crate::conformance::create_secret(&id, &whole).await;
+    });
+    let github = runtime.block_on(crate::github::FakeGithub::start());
+    let name = function_with_live_alias(&runtime, "leak");
+    let topic = topic();
+    let proxy = FaultProxy::start(&Moto::shared().endpoint());
+    let buildspec = format!(
+        r#"version: 0.2
+env:
+  parameter-store:
+    PLAIN: /{id}/plain
+    MULTI: /{id}/multi
+  secrets-manager:
+    PASSWORD: {id}:password
+    WHOLE: {id}
+  exported-variables:
+    - LEAK_OUT
+phases:
+  build:
+    commands:
+      - printf 'plain %s, password %s, whole %s\n' "$PLAIN" "$PASSWORD" "$WHOLE"
+      - |
+        python3 -c 'import json, os; print(json.dumps({{"p": os.environ["PASSWORD"], "w": os.environ["WHOLE"]}}))'
+      - printf '%s\n' "$MULTI"
+      - env | sort
+      - export LEAK_OUT="out-$PLAIN"
+  post_build:
+    commands:
+      - printf 'the last line says %s and %s\n' "$PASSWORD" "$PLAIN"; exit 3
+artifacts:
+  files:
+    - lambda_function.py
+"#
+    );
+    let out = project("leak")
+        .buildspec(&buildspec)
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint())
+        .env("GITHUB_API_URL", &github.server.uri())
+        .input("github-token", crate::github::TOKEN)
+        .input("function-name", &name)
+        .input("sns-topic-arn", &topic)
+        .input("notify-on", "failure")
+        .arg("run")
+        .run();
+    assert_eq!(out.code, 1, "{out}");
+    let mut secrets: Vec<String> = vec![plain.clone(), json_password.clone(), whole.clone()];
+    secrets.extend(multi.lines().map(str::to_owned));
+    secrets.push(crate::github::TOKEN.to_owned());
+    // Printed inside JSON, the password has its quote and backslash escaped.
+    secrets.push(
+        serde_json::to_string(&json_password)
+            .unwrap()
+            .trim_matches('"')
+            .to_owned(),
+    );
+    let requests = runtime.block_on(github.validated_requests());
+    let sns: Vec<String> = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.body.contains("Action=Publish"))
+        .map(|r| form_decoded(&r.body))
+        .collect();
+    assert!(!sns.is_empty(), "no SNS message was sent: {out}");
+    assert!(
+        !requests.is_empty(),
+        "no request reached the fake GitHub: {out}"
+    );
+    let mut places: Vec<(String, String)> = vec![
+        (
+            "stdout".into(),
+            out.stdout
+                .lines()
+                .filter(|l| !l.starts_with("::add-mask::"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        ("stderr".into(), out.stderr.clone()),
+        (
+            "report".into(),
+            std::fs::read_to_string(&out.report_path).unwrap(),
+        ),
+        ("summary".into(), out.summary()),
+        (
+            "outputs".into(),
+            std::fs::read_to_string(&out.outputs_path).unwrap_or_default(),
+        ),
+    ];
+    places.extend(requests.iter().map(|r| {
+        (
+            format!("GitHub {} {}", r.method, r.path),
+            r.body.to_string(),
+        )
+    }));
+    places.extend(sns.iter().map(|body| ("SNS".to_owned(), body.clone())));
+    for (place, text) in &places {
+        for secret in &secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "`{secret}` leaked into {place}:\n{text}"
+            );
+        }
+    }
+    // Each was printed, masked: the check sees real output, not silence.
+    for expected in [
+        "plain ***, password ***, whole ***",
+        "{\"p\": \"***\"",
+        "the last line says *** and ***",
+    ] {
+        assert!(
+            out.stdout.contains(expected),
+            "`{expected}` missing:\n{out}"
+        );
+    }
+    assert!(out.stdout.contains("::add-mask::"), "{out}");
+    assert!(
+        out.outputs()
+            .get("LEAK_OUT")
+            .is_some_and(|v| v == "out-***"),
+        "{:?}",
+        out.outputs()
+    );
+    record_tally(
+        "secrets",
+        &[format!(
+            "{} secret values (plain, JSON field, whole JSON, JSON-escaped, two lines of a multi-line value, GitHub token) x {} places (stdout, stderr, report, job summary, step outputs, {} GitHub requests, {} SNS messages): 0 leaks",
+            secrets.len(),
+            places.len(),
+            requests.len(),
+            sns.len()
+        )],
+    );
+}
