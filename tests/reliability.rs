@@ -813,3 +813,250 @@ artifacts:
         )],
     );
 }
+
+// ---------------------------------------------------------------- 4. hostile input
+
+/// Every file's contents in the zip a run packaged.
+fn zip_contents(out: &Output) -> Vec<(String, String)> {
+    let Some(zip) = out.report()["artifacts"]["zip"].as_str().map(str::to_owned) else {
+        return Vec::new();
+    };
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
+    (0..archive.len())
+        .map(|i| {
+            let mut file = archive.by_index(i).unwrap();
+            let mut text = String::new();
+            let _ = file.read_to_string(&mut text);
+            (
+                file.name().map(|n| n.into_owned()).unwrap_or_default(),
+                text,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn artifact_globs_never_reach_outside_the_source_tree() {
+    const OUTSIDE: &str = "OUTSIDE-THE-SOURCE-TREE";
+    // (what the artifact says, a symlink to make first, what the run must say)
+    let cases: &[(&str, Option<(&str, &str)>, &str)] = &[
+        (
+            "files:\n    - ../files/outside.txt",
+            None,
+            "leaves the base directory",
+        ),
+        ("files:\n    - ../**/*", None, "leaves the base directory"),
+        (
+            "files:\n    - '**/../../files/*'",
+            None,
+            "leaves the base directory",
+        ),
+        (
+            "files:\n    - '{OUTSIDE_ABS}'",
+            None,
+            "leaves the base directory",
+        ),
+        (
+            "base-directory: ..\n  files:\n    - '**/*'",
+            None,
+            "leaves the source directory",
+        ),
+        (
+            "base-directory: 'lib/../..'\n  files:\n    - '**/*'",
+            None,
+            "leaves the source directory",
+        ),
+        (
+            "base-directory: '../*'\n  files:\n    - '**/*'",
+            None,
+            "leaves the source directory",
+        ),
+        (
+            "files:\n    - leak.txt",
+            Some(("leak.txt", "{OUTSIDE_ABS}")),
+            "points outside the source tree",
+        ),
+        (
+            "files:\n    - 'linked/*'",
+            Some(("linked", "../files")),
+            "points outside the source tree",
+        ),
+        (
+            "files:\n    - '**/*'\n  enable-symlinks: yes",
+            Some(("up", "..")),
+            "points outside the source tree",
+        ),
+    ];
+    let mut refused = 0;
+    for (artifact, link, expected) in cases {
+        let test = Test::new().file("lambda_function.py", "x = 1\n");
+        let outside_dir = test.dir.path().join("files");
+        let outside = outside_dir.join("outside.txt");
+        std::fs::write(&outside, OUTSIDE).unwrap();
+        let fill = |text: &str| {
+            text.replace("{OUTSIDE_ABS}", outside.to_str().unwrap())
+                .replace("{OUTSIDE_DIR}", outside_dir.to_str().unwrap())
+        };
+        if let Some((name, target)) = link {
+            std::os::unix::fs::symlink(fill(target), test.workspace().join(name)).unwrap();
+        }
+        let buildspec = format!(
+            "version: 0.2\nphases:\n  build:\n    commands:\n      - echo hi\nartifacts:\n  {}\n",
+            fill(artifact)
+        );
+        let out = test.buildspec(&buildspec).arg("build").run();
+        let context = format!("case {artifact:?} / {link:?}\n{out}");
+        for (name, text) in zip_contents(&out) {
+            assert!(
+                !text.contains(OUTSIDE),
+                "`{name}` came from outside; {context}"
+            );
+        }
+        if out.code != 0 {
+            refused += 1;
+            assert_eq!(out.code, 1, "{context}");
+            assert!(!expected.is_empty(), "unexpected refusal; {context}");
+            assert!(
+                out.stdout.contains(expected) || out.stderr.contains(expected),
+                "{context}"
+            );
+        } else {
+            assert!(expected.is_empty(), "expected `{expected}`; {context}");
+        }
+    }
+    record_tally(
+        "glob-escapes",
+        &[format!(
+            "{} artifact definitions aiming outside the source tree: {refused} refused with a message, {} packaged only files inside it",
+            cases.len(),
+            cases.len() - refused
+        )],
+    );
+}
+
+#[test]
+fn values_cannot_inject_step_outputs() {
+    let delimiter_guess = "ghadelimiter_00000000-0000-0000-0000-000000000000";
+    let values = [
+        "line one\ndeployed=true",
+        "x\r\ndeployed=true\r\n",
+        &format!("x\n{delimiter_guess}\ndeployed<<{delimiter_guess}\ntrue\n{delimiter_guess}"),
+        "EOF\nversion<<EOF\n666\nEOF",
+        "name=value=more",
+    ];
+    for value in values {
+        let out = Test::new()
+            .buildspec(
+                "version: 0.2\nenv:\n  exported-variables:\n    - SNEAKY\nphases:\n  build:\n    commands:\n      - export SNEAKY=\"$(cat value.txt)\"\n",
+            )
+            .file("value.txt", value)
+            .github_actions()
+            .arg("build")
+            .run();
+        assert_eq!(out.code, 0, "{out}");
+        let outputs = out.outputs();
+        // `$(...)` drops trailing newlines, as the shell does; the runner reads `\r\n` as a
+        // line end, as the harness does.
+        let expected = value.trim_end_matches(['\n', '\r']).replace("\r\n", "\n");
+        assert_eq!(outputs.get("SNEAKY"), Some(&expected), "{outputs:?}");
+        for forged in ["deployed", "version"] {
+            assert!(
+                !outputs.contains_key(forged),
+                "`{forged}` was injected by {value:?}: {outputs:?}"
+            );
+        }
+    }
+    // An input value with a line break never reaches a file command: it is refused first.
+    for (input, value) in [
+        ("alias", "live\ndeployed=true"),
+        ("function-name", "f\nversion=9"),
+    ] {
+        let out = Test::new()
+            .buildspec("version: 0.2\nphases:\n  build:\n    commands:\n      - touch ran\n")
+            .github_actions()
+            .input(input, value)
+            .input(
+                "function-name",
+                if input == "function-name" {
+                    value
+                } else {
+                    "hello"
+                },
+            )
+            .arg("run")
+            .run();
+        assert_eq!(out.code, 2, "{out}");
+        assert!(out.stderr.contains(&format!("input `{input}`")), "{out}");
+        assert!(out.workspace_file("ran").is_none(), "{out}");
+        assert!(out.outputs().is_empty(), "{out}");
+    }
+}
+
+/// Whether each line of `stdout` is read by the runner as a workflow command (outside any
+/// `::stop-commands::` block), following the runner's rules.
+fn lines_the_runner_obeys(stdout: &str) -> Vec<&str> {
+    let mut stopped: Option<String> = None;
+    let mut obeyed = Vec::new();
+    for line in stdout.lines() {
+        match &stopped {
+            Some(token) => {
+                if line == format!("::{token}::") {
+                    stopped = None;
+                }
+            }
+            None => {
+                if let Some(token) = line.strip_prefix("::stop-commands::") {
+                    stopped = Some(token.to_owned());
+                } else if line.starts_with("::") {
+                    obeyed.push(line);
+                }
+            }
+        }
+    }
+    obeyed
+}
+
+#[test]
+fn build_output_cannot_issue_workflow_commands() {
+    let hostile = [
+        "::add-mask::hello",
+        "::error file=x.py,line=1::injected error",
+        "::warning::injected warning",
+        "::set-output name=deployed::true",
+        "::stop-commands::guess",
+        "::lp-00000000000000000000000000000000::",
+        "::group::injected group",
+        "::error::after a guessed resume",
+    ];
+    let commands: String = hostile
+        .iter()
+        .map(|line| format!("      - echo '{line}'\n"))
+        .collect();
+    let buildspec = format!("version: 0.2\nphases:\n  build:\n    commands:\n{commands}");
+    let out = Test::new()
+        .buildspec(&buildspec)
+        .github_actions()
+        .arg("build")
+        .run();
+    assert_eq!(out.code, 0, "{out}");
+    let obeyed = lines_the_runner_obeys(&out.stdout);
+    for line in hostile {
+        assert!(
+            out.stdout.lines().any(|l| l == line),
+            "`{line}` was not printed; {out}"
+        );
+        assert!(
+            !obeyed.contains(&line),
+            "the runner would obey `{line}`; {out}"
+        );
+    }
+    // Opted out: the build's own commands reach the runner.
+    let out = Test::new()
+        .buildspec(&buildspec)
+        .github_actions()
+        .input("allow-workflow-commands", "true")
+        .arg("build")
+        .run();
+    let obeyed = lines_the_runner_obeys(&out.stdout);
+    assert!(obeyed.contains(&"::warning::injected warning"), "{out}");
+}

@@ -177,6 +177,15 @@ fn base_directories(
     let missing = || PackageError::NoMatchingBaseDirectory {
         base: base.to_owned(),
     };
+    // A relative base stays in the source tree; an absolute one is the buildspec's explicit
+    // choice (spec §8.3) and is taken as written.
+    if !Path::new(base).is_absolute()
+        && !normalize(&rules.source_dir.join(base)).starts_with(normalize(rules.source_dir))
+    {
+        return Err(PackageError::Invalid(format!(
+            "base-directory `{base}` leaves the source directory; give a directory inside it, or an absolute path if the files really live elsewhere"
+        )));
+    }
     if !is_glob(base) {
         let dir = rules.source_dir.join(base);
         return if dir.is_dir() {
