@@ -839,7 +839,8 @@ fn zip_contents(out: &Output) -> Vec<(String, String)> {
 fn artifact_globs_never_reach_outside_the_source_tree() {
     const OUTSIDE: &str = "OUTSIDE-THE-SOURCE-TREE";
     // (what the artifact says, a symlink to make first, what the run must say)
-    let cases: &[(&str, Option<(&str, &str)>, &str)] = &[
+    type Case<'a> = (&'a str, Option<(&'a str, &'a str)>, &'a str);
+    let cases: &[Case] = &[
         (
             "files:\n    - ../files/outside.txt",
             None,
