@@ -1061,3 +1061,122 @@ fn build_output_cannot_issue_workflow_commands() {
     let obeyed = lines_the_runner_obeys(&out.stdout);
     assert!(obeyed.contains(&"::warning::injected warning"), "{out}");
 }
+
+// ---------------------------------------------------------------- 6. resource bounds
+
+/// Runs `test` under GNU time with stdout to `stdout_file`; returns (exit code, peak RSS in MB,
+/// stderr).
+fn run_measured(test: &Test, stdout_file: &std::path::Path) -> (i32, f64, String) {
+    let base = test.command();
+    let mut timed = std::process::Command::new("/usr/bin/time");
+    timed
+        .args(["-f", "maxrss_kb=%M"])
+        .arg(base.get_program())
+        .args(base.get_args())
+        .current_dir(base.get_current_dir().unwrap())
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(stdout_file).unwrap());
+    for (key, value) in base.get_envs() {
+        match value {
+            Some(value) => timed.env(key, value),
+            None => timed.env_remove(key),
+        };
+    }
+    let output = timed
+        .output()
+        .expect("GNU time is required (apt-get install time)");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let kb: f64 = stderr
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("maxrss_kb="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no maxrss from GNU time: {stderr}"));
+    (output.status.code().unwrap_or(-1), kb / 1024.0, stderr)
+}
+
+#[test]
+fn resource_bounds_200_mb_of_output_and_a_3_mb_line() {
+    let megabytes = 200;
+    let test = Test::new().github_actions().buildspec(&format!(
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - head -c {} /dev/zero | tr '\\0' 'a' | fold -w 99\n      - head -c 3145728 /dev/zero | tr '\\0' 'b'; echo\n",
+        megabytes * 1024 * 1024
+    ));
+    let stdout_file = test.dir.path().join("stdout.txt");
+    let test = test.arg("build");
+    let (code, peak_mb, stderr) = run_measured(&test, &stdout_file);
+    assert_eq!(code, 0, "{stderr}");
+    let mut longest = 0;
+    let mut printed = 0u64;
+    let reader = std::io::BufReader::new(std::fs::File::open(&stdout_file).unwrap());
+    for line in std::io::BufRead::split(reader, b'\n') {
+        let line = line.unwrap();
+        longest = longest.max(line.len());
+        printed += line.len() as u64 + 1;
+    }
+    assert!(
+        printed > megabytes * 1024 * 1024,
+        "only {printed} bytes came out"
+    );
+    assert!(
+        longest <= 1024 * 1024,
+        "a {longest}-byte line was passed on whole"
+    );
+    // Memory does not grow with the output: far below its 200 MB.
+    assert!(peak_mb < 64.0, "peak RSS {peak_mb:.1} MB");
+    record_tally(
+        "output-bounds",
+        &[format!(
+            "{megabytes} MB of build output in 99-byte lines plus one 3 MiB line: peak RSS {peak_mb:.1} MB (debug build), longest line passed on {longest} bytes"
+        )],
+    );
+}
+
+/// Writes `megabytes` of incompressible files under `dir`, in 8 MB files.
+fn random_tree(dir: &std::path::Path, megabytes: usize) {
+    use rand::{RngCore as _, SeedableRng as _};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(300);
+    let mut chunk = vec![0u8; 8 * 1024 * 1024];
+    std::fs::create_dir_all(dir).unwrap();
+    for i in 0..megabytes / 8 {
+        rng.fill_bytes(&mut chunk);
+        std::fs::write(dir.join(format!("blob-{i:03}.bin")), &chunk).unwrap();
+    }
+}
+
+#[test]
+fn resource_bounds_packaging_240_mb_and_refusing_300_mb() {
+    let mut lines = Vec::new();
+    for (megabytes, fits) in [(240, true), (304, false)] {
+        let test = Test::new();
+        random_tree(&test.workspace().join("app"), megabytes);
+        let stdout_file = test.dir.path().join("stdout.txt");
+        let test = test.args(&[
+            "package",
+            "--package-directory",
+            "app",
+            "--output",
+            "out.zip",
+        ]);
+        let (code, peak_mb, stderr) = run_measured(&test, &stdout_file);
+        let zip = test.workspace().join("out.zip");
+        if fits {
+            assert_eq!(code, 0, "{stderr}");
+            let size = std::fs::metadata(&zip).unwrap().len() as f64 / 1e6;
+            assert!(size > megabytes as f64, "{size} MB zip");
+            assert!(peak_mb < 128.0, "peak RSS {peak_mb:.1} MB");
+            lines.push(format!(
+                "{megabytes} MiB of incompressible files packaged into a {size:.0} MB zip: peak RSS {peak_mb:.1} MB (debug build)"
+            ));
+        } else {
+            assert_eq!(code, 1, "{stderr}");
+            assert!(stderr.contains("over Lambda's 250 MB limit"), "{stderr}");
+            assert!(!zip.exists());
+            assert!(peak_mb < 128.0, "peak RSS {peak_mb:.1} MB");
+            lines.push(format!(
+                "{megabytes} MiB tree refused before zipping (over Lambda's 250 MB unzipped limit): peak RSS {peak_mb:.1} MB"
+            ));
+        }
+    }
+    record_tally("package-bounds", &lines);
+}
