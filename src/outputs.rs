@@ -31,6 +31,10 @@ pub const OUTPUTS: &[(&str, &str)] = &[
         "rolled-back",
         "true when the alias was moved back after a failed smoke test or alarm.",
     ),
+    (
+        "image-digest",
+        "Digest (sha256:...) of the container image deployed to an image function.",
+    ),
     ("package-size", "Size of the deployment zip in bytes."),
     ("check-run-id", "ID of the check run this run reported to."),
 ];

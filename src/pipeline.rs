@@ -413,22 +413,40 @@ async fn deploy_after_build(
         return;
     }
     // `deployment_package` already failed the run when the package could not be produced;
-    // `None` with a SUCCEEDED run is an image deploy, which this stage does not handle yet.
-    let Some(package) = package else {
-        if report.status == RunStatus::Succeeded {
-            let message =
-                "nothing to deploy: `image-uri` deploys are not supported yet; deploy a zip"
-                    .to_owned();
-            eprintln!("error: {message}");
-            report.status = RunStatus::Failed;
-            report.error = Some(message);
-        }
-        return;
+    // `None` with a SUCCEEDED run is an image deploy.
+    let image_uri = match (&package, &run.cli.inputs.image_uri) {
+        (None, Some(uri)) => match expand_image_uri(run, uri, report) {
+            Ok(uri) => Some(uri),
+            Err(err) => {
+                eprintln!("{err}");
+                report.status = RunStatus::Failed;
+                report.input_error = true;
+                report.error = Some(err.to_string());
+                return;
+            }
+        },
+        _ => None,
     };
-    let status = crate::deploy::run(run, plan, &package, report).await;
+    let code = match (&package, &image_uri) {
+        (Some(package), _) => crate::deploy::Code::Zip(package),
+        (None, Some(uri)) => crate::deploy::Code::Image(uri),
+        (None, None) => return,
+    };
+    let status = crate::deploy::run(run, plan, code, report).await;
     if let Some(error) = report.error.as_ref().filter(|_| !status.is_success()) {
         eprintln!("error: {error}");
     }
+}
+
+/// `image-uri` with `${NAME}` taken from the build's exported variables, then the environment.
+fn expand_image_uri(run: &Run, uri: &str, report: &RunReport) -> Result<String, InputError> {
+    let mut vars: std::collections::BTreeMap<String, String> = run
+        .env
+        .iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    vars.extend(report.exported_variables.clone());
+    crate::deploy::image::expand(uri, &vars)
 }
 
 /// `run` only, before anything runs: exactly one package source (spec: issue 3). An image
@@ -733,6 +751,7 @@ async fn finish(run: &Run, settings: &BuildSettings, mut report: RunReport) -> E
     write_outputs(run, &report);
     match (report.status, run.cancel.reason()) {
         (_, Some(StopReason::Cancelled)) => ExitStatus::Cancelled,
+        _ if report.input_error => ExitStatus::InvalidInput,
         (RunStatus::Succeeded, _) => ExitStatus::Success,
         _ => ExitStatus::Failure,
     }

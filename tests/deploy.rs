@@ -24,7 +24,7 @@ use sha2::Digest as _;
 use crate::harness::faults::{FaultProxy, Rule};
 use crate::harness::{Moto, Test, parse_file_commands};
 
-const ROLE: &str = "arn:aws:iam::123456789012:role/lambda-pipeline-tests";
+pub(crate) const ROLE: &str = "arn:aws:iam::123456789012:role/lambda-pipeline-tests";
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 
 /// A name no other test uses: `<prefix>-<pid>-<n>`.
@@ -42,7 +42,7 @@ pub(crate) fn aws(args: &[&str]) -> Value {
     aws_at(Moto::shared(), args)
 }
 
-fn aws_at(moto: &Moto, args: &[&str]) -> Value {
+pub(crate) fn aws_at(moto: &Moto, args: &[&str]) -> Value {
     let output = std::process::Command::new("aws")
         .args(["--endpoint-url", &moto.endpoint()])
         .args(args)
@@ -261,7 +261,7 @@ impl Deploy {
         let mut report = RunReport::new("run", "lambda-pipeline:test");
         report.commit = Some(COMMIT.to_owned());
         report.run_url = Some("https://github.com/octo/hello/actions/runs/4242".to_owned());
-        let status = deploy::run(&run, &plan, package, &mut report).await;
+        let status = deploy::run(&run, &plan, deploy::Code::Zip(package), &mut report).await;
         Deployed {
             status,
             report,
@@ -1374,7 +1374,7 @@ fn bad_input_invalid_arns() {
 
 /// An isolated moto with a role and `functions` created, for seed buildspecs whose function
 /// names are fixed.
-fn isolated_with(functions: &[&str]) -> Moto {
+pub(crate) fn isolated_with(functions: &[&str]) -> Moto {
     let moto = Moto::isolated();
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     aws_at(

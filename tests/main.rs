@@ -7,6 +7,7 @@ mod conformance;
 mod deploy;
 mod github;
 mod harness;
+mod images;
 mod package;
 mod reliability;
 mod seeds;

@@ -14,6 +14,7 @@ use aws_sdk_lambda::types::PackageType;
 use base64::Engine as _;
 use tokio::time::Instant;
 
+use super::image::Image;
 use super::retry::{self, Limiter};
 use super::rollback::AliasRecord;
 use super::shift::{AliasMove, AliasState, Moved};
@@ -27,6 +28,8 @@ use crate::report::model::{ArtifactReport, DeployEntry};
 /// The AWS clients for one region and role.
 #[derive(Debug, Clone)]
 pub struct Clients {
+    /// The config they were made from (region and credentials), for other services.
+    pub config: aws_config::SdkConfig,
     pub lambda: aws_sdk_lambda::Client,
     pub s3: aws_sdk_s3::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
@@ -39,6 +42,7 @@ impl Clients {
             .force_path_style(config.endpoint_url().is_some())
             .build();
         Clients {
+            config: config.clone(),
             lambda: aws_sdk_lambda::Client::new(config),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(config),
@@ -50,7 +54,11 @@ impl Clients {
 #[derive(Debug)]
 pub struct Shared {
     pub environment: String,
+    /// The zip, or for an image deploy its stand-in: `zip` is the image URI and `sha256` the
+    /// digest's hex (Lambda's CodeSha256 for an image), empty when the digest is unknown.
     pub package: ArtifactReport,
+    /// Set for an image deploy (`image-uri`).
+    pub image: Option<Image>,
     pub force: bool,
     pub dry_run: bool,
     pub wait_timeout: Duration,
@@ -80,6 +88,9 @@ pub struct FunctionResult {
     pub failed_phase: Option<&'static str>,
 }
 
+/// The step name of a zip/image mismatch: an input error, not a deploy failure.
+pub const PACKAGE_TYPE_PHASE: &str = "package-type";
+
 /// A failed step and why.
 struct Failure {
     phase: &'static str,
@@ -105,6 +116,7 @@ pub async fn deploy(
         code_sha256: shared.package.sha256.clone(),
         package_size: shared.package.size,
         upload: "none".to_owned(),
+        image_digest: shared.image.as_ref().and_then(|i| i.digest.clone()),
         ..DeployEntry::default()
     };
     shared.bus.emit(Event::DeployStarted {
@@ -228,9 +240,12 @@ impl Deployer<'_> {
             ));
             self.current_version(alias.as_ref(), entry).await?
         } else {
-            let revision = self.upload(entry, settled.revision_id.clone()).await?;
+            let (revision, code_sha256) = self.upload(entry, settled.revision_id.clone()).await?;
             entry.deployed = true;
-            self.publish(revision).await?
+            if self.shared.image.is_some() {
+                entry.code_sha256 = code_sha256.clone().unwrap_or_default();
+            }
+            self.publish(revision, code_sha256).await?
         };
         entry.version = version.clone();
         let already_live = alias
@@ -300,16 +315,34 @@ impl Deployer<'_> {
                 .unwrap_or("")
                 .to_owned();
         }
-        if config.package_type() == Some(&PackageType::Image) {
+        let image_function = config.package_type() == Some(&PackageType::Image);
+        if image_function != self.shared.image.is_some() {
             return Err(Failure {
-                phase: "wait",
-                message: format!(
-                    "`{}` is a container image function; deploy it with `image-uri`, not a zip",
-                    self.function()
-                ),
+                phase: PACKAGE_TYPE_PHASE,
+                message: if image_function {
+                    format!(
+                        "`{}` has PackageType Image: it runs a container image, not a zip; deploy it with `image-uri`",
+                        self.function()
+                    )
+                } else {
+                    format!(
+                        "`{}` has PackageType Zip: `image-uri` deploys only to image functions; deploy a zip to it, or name an image function",
+                        self.function()
+                    )
+                },
             });
         }
-        Ok(Settled::from_config(config))
+        let mut settled = Settled::from_config(config);
+        if image_function {
+            // The digest Lambda resolved the image to, when it says so.
+            let resolved = function
+                .code()
+                .and_then(|c| c.resolved_image_uri())
+                .and_then(|uri| uri.split_once("@sha256:"))
+                .map(|(_, hex)| hex.to_owned());
+            settled.code_sha256 = resolved.or(settled.code_sha256);
+        }
+        Ok(settled)
     }
 
     async fn alias_state(&self) -> Result<Option<AliasState>, Failure> {
@@ -404,17 +437,18 @@ impl Deployer<'_> {
             None => {
                 self.progress("no published version runs this code yet; publishing one".to_owned());
                 entry.deployed = true;
-                self.publish(None).await
+                self.publish(None, None).await
             }
         }
     }
 
-    /// UpdateFunctionCode, directly or through S3, then waits. Returns the settled RevisionId.
+    /// UpdateFunctionCode (the zip directly or through S3, or the image URI), then waits.
+    /// Returns the settled RevisionId and CodeSha256.
     async fn upload(
         &self,
         entry: &mut DeployEntry,
         revision: Option<String>,
-    ) -> Result<Option<String>, Failure> {
+    ) -> Result<(Option<String>, Option<String>), Failure> {
         let package = &self.shared.package;
         let through_s3 = package.needs_s3 || package.size > DIRECT_UPLOAD_LIMIT;
         let mut request = self
@@ -423,7 +457,13 @@ impl Deployer<'_> {
             .update_function_code()
             .function_name(self.function())
             .set_revision_id(revision);
-        if through_s3 {
+        if let Some(image) = &self.shared.image {
+            let uri = image.deploy_uri();
+            self.progress(format!("pointing the function at image {uri}"));
+            entry.upload = "image".to_owned();
+            entry.image_digest = image.digest.clone();
+            request = request.image_uri(uri);
+        } else if through_s3 {
             let (bucket, key) = self.put_object().await?;
             entry.upload = format!("s3://{bucket}/{key}");
             request = request.s3_bucket(bucket).s3_key(key);
@@ -449,7 +489,9 @@ impl Deployer<'_> {
             code_sha256: output.code_sha256().map(str::to_owned),
         };
         let settled = self.wait_until_ready(settled).await?;
-        if let Some(deployed) = &settled.code_sha256
+        // An image's CodeSha256 is Lambda's own digest of it; a zip's is the package's.
+        if self.shared.image.is_none()
+            && let Some(deployed) = &settled.code_sha256
             && deployed != &package.sha256
         {
             return Err(fail("upload")(format!(
@@ -457,7 +499,7 @@ impl Deployer<'_> {
                 package.sha256
             )));
         }
-        Ok(settled.revision_id)
+        Ok((settled.revision_id, settled.code_sha256))
     }
 
     /// Puts the package at `<prefix>/<function>/<sha256 hex>.zip`.
@@ -519,7 +561,15 @@ impl Deployer<'_> {
     }
 
     /// PublishVersion, guarded by the package's CodeSha256 and the settled RevisionId.
-    async fn publish(&self, revision: Option<String>) -> Result<String, Failure> {
+    async fn publish(
+        &self,
+        revision: Option<String>,
+        code_sha256: Option<String>,
+    ) -> Result<String, Failure> {
+        let guard = match &self.shared.image {
+            Some(_) => code_sha256,
+            None => Some(self.shared.package.sha256.clone()),
+        };
         let description = self.version_description();
         let output = retry::call(
             &self.shared.limiter,
@@ -530,7 +580,7 @@ impl Deployer<'_> {
                     .lambda
                     .publish_version()
                     .function_name(self.function())
-                    .code_sha256(&self.shared.package.sha256)
+                    .set_code_sha256(guard.clone())
                     .description(&description)
                     .set_revision_id(revision.clone())
                     .send()

@@ -9,6 +9,7 @@
 //! Owns: everything that changes Lambda. Must not: run the build, decide the exit code.
 
 pub mod credentials;
+pub mod image;
 pub mod lambda;
 pub mod retry;
 pub mod rollback;
@@ -113,12 +114,21 @@ impl ClientCache {
     }
 }
 
-/// Deploys `package` to every target, concurrently. Fills `report.deploy`, writes step
+/// What a deploy sends to Lambda.
+#[derive(Debug, Clone, Copy)]
+pub enum Code<'a> {
+    /// A zip package.
+    Zip(&'a ArtifactReport),
+    /// A container image: the `image-uri` input, expanded after the build.
+    Image(&'a str),
+}
+
+/// Deploys the code to every target, concurrently. Fills `report.deploy`, writes step
 /// outputs, notifies SNS. Call only after a SUCCEEDED build.
 pub async fn run(
     run: &Run,
     plan: &DeployPlan,
-    package: &ArtifactReport,
+    code: Code<'_>,
     report: &mut RunReport,
 ) -> DeployStatus {
     if plan.is_empty() {
@@ -137,9 +147,18 @@ pub async fn run(
         notify_event(run, plan, report, NotifyEvent::Start, &[], None, started).await;
     }
     let cache = ClientCache::build(run, plan, &limiter).await;
+    let (package, image) = match code {
+        Code::Zip(package) => (package.clone(), None),
+        Code::Image(uri) => match image_code(run, plan, &cache, uri, report).await {
+            Ok((package, image)) => (package, Some(image)),
+            Err(status) => return status,
+        },
+    };
+    let package = &package;
     let shared = Arc::new(lambda::Shared {
         environment: plan.environment.clone(),
         package: package.clone(),
+        image,
         force: plan.force,
         dry_run: plan.dry_run,
         wait_timeout: plan.wait_timeout,
@@ -184,6 +203,73 @@ pub async fn run(
         notify_event(run, plan, report, event, &results, failed_phase, started).await;
     }
     status
+}
+
+/// Resolves the image to deploy and describes it as the package: `zip` is the URI and
+/// `sha256` the digest's hex. An ECR image that cannot be found fails the deploy before
+/// anything changes; another registry that cannot be asked only loses the unchanged check.
+async fn image_code(
+    run: &Run,
+    plan: &DeployPlan,
+    cache: &ClientCache,
+    uri: &str,
+    report: &mut RunReport,
+) -> Result<(ArtifactReport, image::Image), DeployStatus> {
+    let fail = |report: &mut RunReport, message: String| {
+        report.status = RunStatus::Failed;
+        report.error = Some(message);
+        DeployStatus::Failed
+    };
+    let name = image::ImageName::parse(uri).map_err(|err| {
+        report.input_error = true;
+        fail(report, err.to_string())
+    })?;
+    let clients = cache
+        .get(&plan.targets[0])
+        .map_err(|err| fail(report, err))?;
+    let image = match image::resolve(&clients.config, name.clone()).await {
+        Ok(image) => image,
+        Err(err) if name.ecr().is_some() => return Err(fail(report, err)),
+        Err(err) => {
+            let message = format!("{err}; deploying `{uri}` without comparing digests");
+            run.bus.log(Level::Warning, message.clone());
+            report.warnings.push(Warning {
+                message,
+                position: None,
+            });
+            image::Image {
+                name,
+                digest: None,
+                pushed_at: None,
+            }
+        }
+    };
+    run.bus.log(
+        Level::Info,
+        format!(
+            "Image to deploy: {} (digest {}{})",
+            image.name.uri,
+            image.digest.as_deref().unwrap_or("unknown"),
+            image
+                .pushed_at
+                .as_deref()
+                .map(|at| format!(", pushed {at}"))
+                .unwrap_or_default()
+        ),
+    );
+    report.image = Some(crate::report::model::ImageReport {
+        uri: image.name.uri.clone(),
+        repository: image.name.without_tag_or_digest(),
+        digest: image.digest.clone(),
+        pushed_at: image.pushed_at.clone(),
+    });
+    let package = ArtifactReport {
+        identifier: "image".to_owned(),
+        zip: image.deploy_uri(),
+        sha256: image.code_sha256().unwrap_or_default().to_owned(),
+        ..ArtifactReport::default()
+    };
+    Ok((package, image))
 }
 
 /// All or nothing across functions: when one function's deploy did not succeed, the aliases
@@ -299,6 +385,12 @@ fn summarize(results: &[lambda::FunctionResult], report: &mut RunReport) -> Depl
     } else {
         DeployStatus::Succeeded
     };
+    if results
+        .iter()
+        .any(|r| r.failed_phase == Some(lambda::PACKAGE_TYPE_PHASE))
+    {
+        report.input_error = true;
+    }
     if !status.is_success() {
         report.status = match status {
             DeployStatus::Cancelled => RunStatus::Stopped,
@@ -407,6 +499,13 @@ pub fn output_records(entries: &[DeployEntry]) -> Vec<(String, String)> {
             entries.iter().any(|e| e.rolled_back).to_string(),
         ),
         (
+            "image-digest".to_owned(),
+            entries
+                .first()
+                .and_then(|e| e.image_digest.clone())
+                .unwrap_or_default(),
+        ),
+        (
             "package-size".to_owned(),
             entries
                 .first()
@@ -452,6 +551,7 @@ async fn notify_event(
                 .and_then(|a| a.primary.as_ref())
                 .map(|p| p.sha256.clone())
         }),
+        image: report.image.clone(),
         commit: report.commit.clone(),
         run_url: report.run_url.clone(),
         duration_ms: started.elapsed().as_millis() as u64,

@@ -135,6 +135,9 @@ pub struct Notification {
     pub alias: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code_sha256: Option<String>,
+    /// The container image of an image deploy: URI, repository, digest, pushed time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<crate::report::model::ImageReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -129,6 +129,20 @@ pub struct DeployEntry {
     pub duration_ms: u64,
 }
 
+/// The container image of an image deploy.
+#[derive(Debug, Clone, Serialize, Default, PartialEq, Eq)]
+pub struct ImageReport {
+    pub uri: String,
+    /// `<registry>/<repository>`.
+    pub repository: String,
+    /// `sha256:<hex>`; `None` when the registry could not be asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// When it was pushed (ECR), RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pushed_at: Option<String>,
+}
+
 /// A test case that failed, from the buildspec `reports` section.
 #[derive(Debug, Clone, Serialize)]
 pub struct TestFailure {
@@ -164,6 +178,12 @@ pub struct Warning {
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
     pub status: RunStatus,
+    /// An input turned out invalid only at deploy time (a zip/image mismatch): exit 2.
+    #[serde(skip)]
+    pub input_error: bool,
+    /// The container image an image deploy sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageReport>,
     pub command: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
@@ -197,6 +217,8 @@ impl RunReport {
     pub fn new(command: &str, build_id: &str) -> RunReport {
         RunReport {
             status: RunStatus::Succeeded,
+            input_error: false,
+            image: None,
             command: command.to_owned(),
             environment: None,
             build_id: build_id.to_owned(),

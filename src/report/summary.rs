@@ -7,7 +7,8 @@
 use std::fmt::Write as _;
 
 use crate::report::model::{
-    ArtifactReport, DeployEntry, PhaseReport, PhaseStatus, RunReport, RunStatus, TestReport,
+    ArtifactReport, DeployEntry, ImageReport, PhaseReport, PhaseStatus, RunReport, RunStatus,
+    TestReport,
 };
 
 /// GitHub's limit on a check run's `output.summary` and `output.text`.
@@ -69,6 +70,9 @@ pub fn markdown(report: &RunReport) -> String {
         if !all.is_empty() {
             out.push_str(&package_table(&all));
         }
+    }
+    if let Some(image) = &report.image {
+        out.push_str(&image_section(image));
     }
     if !report.deploy.is_empty() {
         out.push_str(&deploy_table(&report.deploy));
@@ -199,6 +203,19 @@ fn package_table(artifacts: &[&ArtifactReport]) -> String {
         );
     }
     out
+}
+
+fn image_section(image: &ImageReport) -> String {
+    format!(
+        "\n### Image\n\n| Repository | Digest | Pushed |\n|---|---|---|\n| `{}` | {} | {} |\n",
+        image.repository,
+        image
+            .digest
+            .as_deref()
+            .map(|d| format!("`{d}`"))
+            .unwrap_or_else(|| "unknown".to_owned()),
+        or_dash(image.pushed_at.as_deref().unwrap_or_default())
+    )
 }
 
 fn deploy_table(entries: &[DeployEntry]) -> String {

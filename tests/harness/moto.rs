@@ -23,10 +23,19 @@ impl Moto {
     /// A moto of its own, for a test that must use fixed resource names (a seed buildspec's
     /// hard-coded function) without racing the tests that share `Moto::shared()`.
     pub fn isolated() -> Moto {
-        Moto::start()
+        Moto::start_with(&[])
+    }
+
+    /// An isolated moto whose server runs with `env`, e.g. `MOTO_LAMBDA_STUB_ECR=false`.
+    pub fn isolated_with_env(env: &[(&str, &str)]) -> Moto {
+        Moto::start_with(env)
     }
 
     fn start() -> Moto {
+        Moto::start_with(&[])
+    }
+
+    fn start_with(env: &[(&str, &str)]) -> Moto {
         let port = free_port();
         let log = std::env::temp_dir().join(format!("moto-{port}.log"));
         let script = format!(
@@ -38,6 +47,7 @@ impl Moto {
         // The watcher shell lives as long as this test process; it is never waited for.
         let _watcher = Command::new("sh")
             .args(["-c", &script])
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
