@@ -605,6 +605,9 @@ async fn prepare(
         identity,
         &settings.source,
     ));
+    let host_workspace =
+        build::docker::host_workspace(&|name| env.get(name).cloned(), &settings.source);
+    env.insert(build::docker::HOST_WORKSPACE.to_owned(), host_workspace);
     env.extend(spec.variables());
     if !spec.env.parameter_store.is_empty() || !spec.env.secrets_manager.is_empty() {
         let config = crate::aws::config(Some(region)).await;

@@ -289,3 +289,60 @@ fn an_image_for_a_zip_function_is_an_input_error() {
     assert!(out.stderr.contains("input `image-uri`"), "{out}");
     assert!(out.stderr.contains("IMAGE_URI"), "{out}");
 }
+
+// ---------------------------------------------------------------- docker in the build
+
+#[test]
+fn docker_without_a_daemon_socket_gets_one_clear_message() {
+    let out = Test::new()
+        .buildspec(
+            "version: 0.2\nphases:\n  build:\n    commands:\n      - docker version || true\n      - docker build -t x . || true\n      - echo after\n",
+        )
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .arg("build")
+        .run();
+    assert_eq!(out.code, 0, "{out}");
+    let everything = format!("{}{}", out.stdout, out.stderr);
+    let said = everything
+        .matches("there is no Docker daemon socket at /nonexistent/docker.sock")
+        .count();
+    assert_eq!(said, 1, "{out}");
+    assert!(
+        everything.contains("-v /var/run/docker.sock:/var/run/docker.sock"),
+        "{out}"
+    );
+
+    // A build that never calls docker hears nothing about it.
+    let out = Test::new()
+        .buildspec("version: 0.2\nphases:\n  build:\n    commands:\n      - echo Dockerfile\n")
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .arg("build")
+        .run();
+    assert!(!out.stdout.contains("Docker daemon socket"), "{out}");
+}
+
+#[test]
+fn the_build_sees_the_host_path_of_its_workspace() {
+    let test = Test::new().buildspec(
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - echo \"host=$LAMBDA_PIPELINE_HOST_WORKSPACE\"\n",
+    );
+    let workspace = test.workspace();
+    let out = test.arg("build").run();
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l == format!("host={}", workspace.display())),
+        "{out}"
+    );
+    let out = Test::new()
+        .buildspec(
+            "version: 0.2\nphases:\n  build:\n    commands:\n      - echo \"host=$LAMBDA_PIPELINE_HOST_WORKSPACE\"\n",
+        )
+        .env("LAMBDA_PIPELINE_HOST_WORKSPACE", "/srv/checkout")
+        .arg("build")
+        .run();
+    assert!(
+        out.stdout.lines().any(|l| l == "host=/srv/checkout"),
+        "{out}"
+    );
+}

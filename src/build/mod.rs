@@ -4,6 +4,7 @@
 //! Owns: phase transitions, the shell session, exported variables. Must not: call GitHub,
 //! print (it emits events), or deploy.
 
+pub mod docker;
 pub mod environment;
 pub mod runtimes;
 pub mod secrets;
@@ -95,6 +96,7 @@ pub async fn run(ctx: BuildContext<'_>) -> std::io::Result<BuildOutcome> {
         session: &mut session,
         succeeding: true,
         last_exit: 0,
+        docker_checked: false,
     };
     let mut next = Next::Continue;
     for phase in Phase::COMMAND_PHASES {
@@ -261,6 +263,8 @@ struct PhaseRunner<'a, 'b> {
     session: &'a mut ShellSession,
     succeeding: bool,
     last_exit: i32,
+    /// Whether the missing-daemon message was looked at already: it is said once.
+    docker_checked: bool,
 }
 
 /// How one attempt at a phase ended.
@@ -409,6 +413,12 @@ impl PhaseRunner<'_, '_> {
             command: command.text.clone(),
             line: command.line,
         });
+        if !self.docker_checked && docker::mentions_docker(&command.text) {
+            self.docker_checked = true;
+            if let Some(message) = docker::missing_daemon(&|name| ctx.env.get(name).cloned()) {
+                ctx.bus.log(Level::Error, message);
+            }
+        }
         let sink = output_sink(&ctx.bus, &ctx.redactor, phase);
         let succeeding = self.succeeding && attempt_ok;
         let result = self

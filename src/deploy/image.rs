@@ -294,7 +294,10 @@ mod tests {
             Some(("123456789012".into(), "eu-west-1".into()))
         );
         let name = ImageName::parse("127.0.0.1:5000/hello").unwrap();
-        assert_eq!((name.registry.as_str(), name.tag.as_deref()), ("127.0.0.1:5000", None));
+        assert_eq!(
+            (name.registry.as_str(), name.tag.as_deref()),
+            ("127.0.0.1:5000", None)
+        );
         assert_eq!(name.ecr(), None);
         let digest = format!("sha256:{}", "a".repeat(64));
         let name = ImageName::parse(&format!("localhost/x@{digest}")).unwrap();
