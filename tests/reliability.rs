@@ -887,6 +887,18 @@ fn artifact_globs_never_reach_outside_the_source_tree() {
             Some(("up", "..")),
             "points outside the source tree",
         ),
+        // Found by the artifact_selection fuzz target: a base directory reached through a
+        // link to a directory outside the tree.
+        (
+            "base-directory: '*'\n  files:\n    - '*'",
+            Some(("linked", "../files")),
+            "points outside the source tree",
+        ),
+        (
+            "base-directory: linked\n  files:\n    - '*'",
+            Some(("linked", "../files")),
+            "points outside the source tree",
+        ),
     ];
     let mut refused = 0;
     for (artifact, link, expected) in cases {

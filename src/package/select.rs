@@ -186,19 +186,39 @@ fn base_directories(
             "base-directory `{base}` leaves the source directory; give a directory inside it, or an absolute path if the files really live elsewhere"
         )));
     }
-    if !is_glob(base) {
+    let dirs = if is_glob(base) {
+        glob_directories(rules.source_dir, base)?
+    } else {
         let dir = rules.source_dir.join(base);
-        return if dir.is_dir() {
-            Ok(vec![dir])
-        } else {
-            Err(missing())
-        };
-    }
-    let dirs = glob_directories(rules.source_dir, base)?;
+        if dir.is_dir() { vec![dir] } else { Vec::new() }
+    };
     if dirs.is_empty() {
         return Err(missing());
     }
+    if !Path::new(base).is_absolute() {
+        for dir in &dirs {
+            inside_source(rules.source_dir, dir)?;
+        }
+    }
     Ok(dirs)
+}
+
+/// A relative base directory reached through a symlink must still be in the source tree.
+fn inside_source(source_dir: &Path, dir: &Path) -> Result<(), PackageError> {
+    let io = |source| PackageError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    let real = dir.canonicalize().map_err(io)?;
+    let root = source_dir.canonicalize().map_err(io)?;
+    if real.starts_with(&root) {
+        Ok(())
+    } else {
+        Err(PackageError::SymlinkEscape {
+            path: dir.to_owned(),
+            target: real,
+        })
+    }
 }
 
 /// Directories whose path (relative to `source_dir`, or absolute) matches the glob `base`.
