@@ -1,8 +1,11 @@
 # lambda-pipeline: the container GitHub Action.
 #
 # Stages:
+#   docker-cli  the docker CLI alone, taken from Debian's docker.io package (no daemon: builds
+#            use the runner's, through the /var/run/docker.sock the runner mounts).
 #   base     Debian bookworm-slim with the tools real buildspecs call (bash, git, zip, curl, jq,
-#            python3 with pip and venv, nodejs with npm, the aws CLI).
+#            python3 with pip and venv, nodejs with npm, the aws CLI with an `ecr get-login`
+#            shim, the docker CLI).
 #   builder  builds the release binary from source in a rust image.
 #   release  base + the binary from builder:            docker build --target release .
 #   runtime  base + a binary built outside (default):   docker build --build-arg BINARY=path .
@@ -16,6 +19,17 @@
 
 ARG BASE_IMAGE=debian:bookworm-slim
 ARG RUST_IMAGE=rust:1.95-slim-bookworm
+
+FROM ${BASE_IMAGE} AS docker-cli
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# Debian bookworm has no docker-cli or docker-buildx package; docker.io holds the CLI with the
+# daemon, and only the CLI is kept.
+WORKDIR /tmp/docker
+RUN apt-get update \
+    && apt-get download docker.io \
+    && dpkg-deb -x docker.io_*.deb root \
+    && install -D -m 0755 root/usr/bin/docker /out/docker \
+    && rm -rf /var/lib/apt/lists/*
 
 FROM ${BASE_IMAGE} AS base
 LABEL org.opencontainers.image.source="https://github.com/OWNER/lambda-pipeline" \
@@ -49,6 +63,9 @@ RUN printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*
     && find / -xdev -name __pycache__ -type d -prune -exec rm -rf {} + \
     && git config --system --add safe.directory '*' \
     && ln -s lambda-pipeline /usr/local/bin/lambda-pipeline-post
+COPY --from=docker-cli /out/docker /usr/bin/docker
+# In front of /usr/bin/aws: adds `aws ecr get-login`, passes everything else through.
+COPY --chmod=0755 docker/aws /usr/local/bin/aws
 ENV LANG=C.UTF-8 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_BREAK_SYSTEM_PACKAGES=1 \

@@ -74,9 +74,9 @@ pub fn host_workspace(env: &dyn Fn(&str) -> Option<String>, workspace: &Path) ->
 /// The host source of our container's /github/workspace mount, through the daemon.
 fn inspect_own_mount(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
     missing_daemon(env).is_none().then_some(())?;
-    let container = std::fs::read_to_string("/etc/hostname").ok()?;
+    let container = own_container_id()?;
     let output = std::process::Command::new("docker")
-        .args(["inspect", "--format", "{{json .Mounts}}", container.trim()])
+        .args(["inspect", "--format", "{{json .Mounts}}", &container])
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .output()
@@ -90,6 +90,25 @@ fn inspect_own_mount(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
         .find(|m| m["Destination"] == ACTION_WORKSPACE)
         .and_then(|m| m["Source"].as_str())
         .map(str::to_owned)
+}
+
+/// Our container's ID: Docker bind-mounts /etc/hostname from `.../containers/<id>/hostname`,
+/// which shows in /proc/self/mountinfo even with `--network host` (where /etc/hostname holds the
+/// host's name); else the hostname, which is the short ID on the default network.
+fn own_container_id() -> Option<String> {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    container_id_in(&mountinfo).or_else(|| {
+        let hostname = std::fs::read_to_string("/etc/hostname").ok()?;
+        Some(hostname.trim().to_owned()).filter(|h| !h.is_empty())
+    })
+}
+
+fn container_id_in(mountinfo: &str) -> Option<String> {
+    static ID: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"/containers/([0-9a-f]{64})/hostname").expect("valid regex"));
+    mountinfo
+        .lines()
+        .find_map(|line| ID.captures(line).map(|c| c[1].to_owned()))
 }
 
 #[cfg(test)]
@@ -137,6 +156,17 @@ mod tests {
             missing_daemon(&env(&[("DOCKER_HOST", "tcp://127.0.0.1:2375")])),
             None
         );
+    }
+
+    #[test]
+    fn the_container_id_comes_from_the_hostname_mount() {
+        let id = "4f".repeat(32);
+        let mountinfo = format!(
+            "700 650 0:52 / / rw master:1 - overlay overlay rw\n\
+             712 700 252:1 /var/lib/docker/containers/{id}/hostname /etc/hostname rw - ext4 /dev/vda rw\n"
+        );
+        assert_eq!(container_id_in(&mountinfo), Some(id));
+        assert_eq!(container_id_in("700 650 0:52 / / rw - overlay overlay rw\n"), None);
     }
 
     #[test]
