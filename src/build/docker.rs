@@ -166,7 +166,10 @@ mod tests {
              712 700 252:1 /var/lib/docker/containers/{id}/hostname /etc/hostname rw - ext4 /dev/vda rw\n"
         );
         assert_eq!(container_id_in(&mountinfo), Some(id));
-        assert_eq!(container_id_in("700 650 0:52 / / rw - overlay overlay rw\n"), None);
+        assert_eq!(
+            container_id_in("700 650 0:52 / / rw - overlay overlay rw\n"),
+            None
+        );
     }
 
     #[test]

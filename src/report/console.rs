@@ -115,7 +115,11 @@ impl Reporter for Console {
                 message,
                 position,
             } => {
-                self.agent(message);
+                // In a job, a warning or an error is said once, as the annotation the runner
+                // shows in the log; elsewhere as a log line.
+                if !(self.actions && matches!(level, Level::Warning | Level::Error)) {
+                    self.agent(message);
+                }
                 if self.actions && matches!(level, Level::Warning | Level::Error) {
                     let kind = if *level == Level::Error {
                         "error"
