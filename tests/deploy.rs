@@ -153,10 +153,16 @@ pub(crate) async fn versions(name: &str) -> Vec<String> {
 }
 
 pub(crate) async fn code_sha(name: &str) -> String {
+    code_sha_of(name, None).await
+}
+
+/// The CodeSha256 of `$LATEST`, or of a published version.
+pub(crate) async fn code_sha_of(name: &str, version: Option<&str>) -> String {
     let config = Moto::shared().sdk_config().await;
     lambda_client(&config)
         .get_function_configuration()
         .function_name(name)
+        .set_qualifier(version.map(str::to_owned))
         .send()
         .await
         .unwrap()
@@ -1374,11 +1380,11 @@ fn bad_input_invalid_arns() {
 
 /// An isolated moto with a role and `functions` created, for seed buildspecs whose function
 /// names are fixed.
-pub(crate) fn isolated_with(functions: &[&str]) -> Moto {
-    let moto = Moto::isolated();
+/// Creates the role `ROLE` names in `moto`.
+pub(crate) fn create_role_at(moto: &Moto) {
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     aws_at(
-        &moto,
+        moto,
         &[
             "iam",
             "create-role",
@@ -1388,6 +1394,11 @@ pub(crate) fn isolated_with(functions: &[&str]) -> Moto {
             policy,
         ],
     );
+}
+
+pub(crate) fn isolated_with(functions: &[&str]) -> Moto {
+    let moto = Moto::isolated();
+    create_role_at(&moto);
     let zip = handler("v0");
     for name in functions {
         aws_at(

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::deploy::{ROLE, aws_at};
+use crate::deploy::{ROLE, aws_at, create_role_at};
 use crate::harness::faults::FaultProxy;
 use crate::harness::{Moto, Output, Test};
 
@@ -15,18 +15,7 @@ const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 /// A moto that resolves image URIs through its ECR, with the test role and a repository.
 fn moto_with_ecr(repository: &str) -> Moto {
     let moto = Moto::isolated_with_env(&[("MOTO_LAMBDA_STUB_ECR", "false")]);
-    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-    aws_at(
-        &moto,
-        &[
-            "iam",
-            "create-role",
-            "--role-name",
-            "lambda-pipeline-tests",
-            "--assume-role-policy-document",
-            policy,
-        ],
-    );
+    create_role_at(&moto);
     aws_at(
         &moto,
         &["ecr", "create-repository", "--repository-name", repository],

@@ -75,19 +75,7 @@ fn alias_now(runtime: &tokio::runtime::Runtime, function: &str) -> AliasSeen {
 
 /// The CodeSha256 of one published version, from moto.
 fn version_sha(runtime: &tokio::runtime::Runtime, function: &str, version: &str) -> String {
-    runtime.block_on(async {
-        let config = Moto::shared().sdk_config().await;
-        lambda_client(&config)
-            .get_function_configuration()
-            .function_name(function)
-            .qualifier(version)
-            .send()
-            .await
-            .unwrap()
-            .code_sha256()
-            .unwrap_or_default()
-            .to_owned()
-    })
+    runtime.block_on(crate::deploy::code_sha_of(function, Some(version)))
 }
 
 /// A function with version 1 published and alias `live` on it, made directly in moto.
