@@ -435,6 +435,22 @@ mod tests {
     }
 
     #[test]
+    fn an_image_deploy_shows_repository_digest_and_push_time_in_the_check_run() {
+        let mut report = RunReport::new("run", "lambda-pipeline:1");
+        report.image = Some(ImageReport {
+            uri: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello:v2".to_owned(),
+            repository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello".to_owned(),
+            digest: Some(format!("sha256:{}", "ab".repeat(32))),
+            pushed_at: Some("2026-11-22T01:00:00Z".to_owned()),
+        });
+        let summary = check_run_summary(&report);
+        assert!(summary.contains("### Image"), "{summary}");
+        assert!(summary.contains("`123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello`"));
+        assert!(summary.contains(&format!("`sha256:{}`", "ab".repeat(32))));
+        assert!(summary.contains("2026-11-22T01:00:00Z"));
+    }
+
+    #[test]
     fn durations_and_sizes_read_well() {
         assert_eq!(duration(850), "850 ms");
         assert_eq!(duration(12_340), "12.3 s");
