@@ -1180,3 +1180,53 @@ fn resource_bounds_packaging_240_mb_and_refusing_300_mb() {
     }
     record_tally("package-bounds", &lines);
 }
+
+/// The step after the canary weight fails for good: the old routing must come back, and the
+/// report must say where the alias is.
+#[test]
+fn a_failed_final_alias_move_puts_the_canary_weight_back() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let name = function_with_live_alias(&runtime, "unweight");
+    let before = alias_now(&runtime, &name);
+    let proxy = FaultProxy::start(&Moto::shared().endpoint());
+    proxy.rule(
+        Rule::on("PUT", "/aliases/live")
+            .body_contains(r#""AdditionalVersionWeights":{}"#)
+            .aws_error(
+                400,
+                "InvalidParameterValueException",
+                "injected: final move refused",
+            )
+            .times(1),
+    );
+    let out = project("unweight")
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint())
+        .input("function-name", &name)
+        .input("traffic-shift", "canary 50 1s")
+        .arg("run")
+        .run();
+    assert_eq!(out.code, 1, "{out}");
+    let weighted = proxy
+        .requests_to("PUT", "/aliases/live")
+        .iter()
+        .any(|r| r.body.contains(r#""AdditionalVersionWeights":{"2":0.5}"#));
+    assert!(
+        weighted,
+        "the canary weight was never set: {:?}",
+        proxy.requests()
+    );
+    assert_eq!(alias_now(&runtime, &name), before, "{out}");
+    let report = out.report();
+    assert_eq!(
+        report["deploy"][0]["version"],
+        before.version.as_str(),
+        "{out}"
+    );
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("is back on version 1"),
+        "{report:#}"
+    );
+}
