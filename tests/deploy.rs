@@ -1399,27 +1399,32 @@ pub(crate) fn create_role_at(moto: &Moto) {
 pub(crate) fn isolated_with(functions: &[&str]) -> Moto {
     let moto = Moto::isolated();
     create_role_at(&moto);
-    let zip = handler("v0");
     for name in functions {
-        aws_at(
-            &moto,
-            &[
-                "lambda",
-                "create-function",
-                "--function-name",
-                name,
-                "--runtime",
-                "python3.12",
-                "--role",
-                ROLE,
-                "--handler",
-                "lambda_function.lambda_handler",
-                "--zip-file",
-                &format!("fileb://{}", zip.zip),
-            ],
-        );
+        create_zip_function_at(&moto, name);
     }
     moto
+}
+
+/// A zip function running `handler("v0")` in `moto`.
+pub(crate) fn create_zip_function_at(moto: &Moto, name: &str) {
+    let zip = handler("v0");
+    aws_at(
+        moto,
+        &[
+            "lambda",
+            "create-function",
+            "--function-name",
+            name,
+            "--runtime",
+            "python3.12",
+            "--role",
+            ROLE,
+            "--handler",
+            "lambda_function.lambda_handler",
+            "--zip-file",
+            &format!("fileb://{}", zip.zip),
+        ],
+    );
 }
 
 fn copy_project(from: &Path, test: &Test) {

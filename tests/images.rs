@@ -234,24 +234,7 @@ fn an_image_for_a_zip_function_is_an_input_error() {
     let repository = "zip-target";
     let moto = moto_with_ecr(repository);
     push_manifest(&moto, repository, "v1", 3333);
-    let zip = crate::deploy::handler("v0");
-    aws_at(
-        &moto,
-        &[
-            "lambda",
-            "create-function",
-            "--function-name",
-            "zip-fn",
-            "--runtime",
-            "python3.12",
-            "--role",
-            ROLE,
-            "--handler",
-            "lambda_function.lambda_handler",
-            "--zip-file",
-            &format!("fileb://{}", zip.zip),
-        ],
-    );
+    crate::deploy::create_zip_function_at(&moto, "zip-fn");
     let before = function_code(&moto, "zip-fn")["Configuration"]["CodeSha256"].clone();
     let out = image_run(
         &moto.endpoint(),
