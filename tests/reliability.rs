@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::conformance::{drain, wait_until};
 use crate::deploy::{aws, create_function, lambda_client, unique};
 use crate::harness::faults::{Fault, FaultProxy, Rule};
 use crate::harness::{Moto, Output, Test};
@@ -135,6 +136,26 @@ fn claimed(out: &Output) -> (Option<String>, String) {
     (version, sha)
 }
 
+/// Whether SNS accepted a message, and whether the report warns that none was sent; one of
+/// the two must hold.
+fn notification_outcome(proxy: &FaultProxy, report: &Value, context: &str) -> (bool, bool) {
+    let published = proxy
+        .requests_to("POST", "/")
+        .iter()
+        .any(|r| r.body.contains("Action=Publish") && r.status == 200);
+    let warned = report["warnings"].as_array().unwrap().iter().any(|w| {
+        w["message"]
+            .as_str()
+            .unwrap()
+            .contains("SNS notification not sent")
+    });
+    assert!(
+        published || warned,
+        "no notification and no warning; {context}"
+    );
+    (published, warned)
+}
+
 // ---------------------------------------------------------------- 1. faults
 
 #[derive(Debug, Default)]
@@ -204,20 +225,7 @@ fn fault_run(seed: u64, rate: f64, topic: &str, tally: &Mutex<FaultTally>) {
         }
         code => panic!("exit {code}: neither success nor failure; {context}"),
     }
-    let published = proxy
-        .requests_to("POST", "/")
-        .iter()
-        .any(|r| r.body.contains("Action=Publish") && r.status == 200);
-    let warned = report["warnings"].as_array().unwrap().iter().any(|w| {
-        w["message"]
-            .as_str()
-            .unwrap()
-            .contains("SNS notification not sent")
-    });
-    assert!(
-        published || warned,
-        "no notification and no warning; {context}"
-    );
+    let (published, warned) = notification_outcome(&proxy, &report, &context);
     tally.notified += usize::from(published);
     tally.notify_failure_reported += usize::from(warned && !published);
     tally.runs += 1;
@@ -510,18 +518,8 @@ fn stop_run(i: usize, topic: &str, tally: &Mutex<StopTally>) {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = command.spawn().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
+    let out_reader = drain(child.stdout.take().unwrap());
+    let err_reader = drain(child.stderr.take().unwrap());
     match point {
         StopPoint::Phase => wait_for("the build command", &mut child, || {
             workspace.join("started").exists()
@@ -541,15 +539,9 @@ fn stop_run(i: usize, topic: &str, tally: &Mutex<StopTally>) {
         nix::sys::signal::Signal::SIGTERM,
     )
     .unwrap();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if signalled.elapsed() > Duration::from_secs(10) {
-            let _ = child.kill();
-            panic!("run {i} ({point:?}) still running 10 s after SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(10));
+    let Some(status) = wait_until(&mut child, Duration::from_secs(10)) else {
+        let _ = child.kill();
+        panic!("run {i} ({point:?}) still running 10 s after SIGTERM");
     };
     let took = signalled.elapsed();
     let context = format!(
@@ -578,20 +570,7 @@ fn stop_run(i: usize, topic: &str, tally: &Mutex<StopTally>) {
     let requests = runtime.block_on(github.validated_requests());
     let completion = crate::github::completion(&requests);
     assert_eq!(completion.body["conclusion"], "cancelled", "{context}");
-    let published = proxy
-        .requests_to("POST", "/")
-        .iter()
-        .any(|r| r.body.contains("Action=Publish") && r.status == 200);
-    let warned = report["warnings"].as_array().unwrap().iter().any(|w| {
-        w["message"]
-            .as_str()
-            .unwrap()
-            .contains("SNS notification not sent")
-    });
-    assert!(
-        published || warned,
-        "no notification and no warning; {context}"
-    );
+    let (published, warned) = notification_outcome(&proxy, &report, &context);
     let mut tally = tally.lock().unwrap();
     *tally.runs.entry(point).or_default() += 1;
     if after == before {
