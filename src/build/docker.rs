@@ -73,7 +73,9 @@ pub fn host_workspace(env: &dyn Fn(&str) -> Option<String>, workspace: &Path) ->
 
 /// The host source of our container's /github/workspace mount, through the daemon.
 fn inspect_own_mount(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    missing_daemon(env).is_none().then_some(())?;
+    if missing_daemon(env).is_some() {
+        return None;
+    }
     let container = own_container_id()?;
     let output = std::process::Command::new("docker")
         .args(["inspect", "--format", "{{json .Mounts}}", &container])

@@ -117,10 +117,8 @@ impl Reporter for Console {
             } => {
                 // In a job, a warning or an error is said once, as the annotation the runner
                 // shows in the log; elsewhere as a log line.
-                if !(self.actions && matches!(level, Level::Warning | Level::Error)) {
-                    self.agent(message);
-                }
-                if self.actions && matches!(level, Level::Warning | Level::Error) {
+                let annotate = self.actions && matches!(level, Level::Warning | Level::Error);
+                if annotate {
                     let kind = if *level == Level::Error {
                         "error"
                     } else {
@@ -136,6 +134,8 @@ impl Reporter for Console {
                         "{}",
                         workflow::annotation(kind, &message, file, line, column, None)
                     );
+                } else {
+                    self.agent(message);
                 }
             }
             Event::Packaged { artifact } => self.agent(&format!(
