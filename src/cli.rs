@@ -18,9 +18,20 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub inputs: Inputs,
+    /// Print the resolved settings as yaml (the default) or json, secrets redacted, and exit
+    /// without building, deploying or calling GitHub. A flag only, not an action input.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FORMAT",
+        num_args = 0..=1,
+        default_missing_value = "yaml"
+    )]
+    pub show_settings: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Command {
     /// The full pipeline: build, package, deploy, notify and report.
     Run,
@@ -228,9 +239,12 @@ pub fn input_names() -> Vec<String> {
     Cli::command()
         .get_arguments()
         .filter_map(|arg| arg.get_long().map(str::to_owned))
-        .filter(|long| long != "help" && long != "version")
+        .filter(|long| !NOT_INPUTS.contains(&long.as_str()))
         .collect()
 }
+
+/// Flags that are not action inputs.
+const NOT_INPUTS: [&str; 3] = ["help", "version", "show-settings"];
 
 /// The name of the post-entrypoint link (`runs.post-entrypoint` in `action.yml`).
 pub const POST_ENTRYPOINT: &str = "lambda-pipeline-post";

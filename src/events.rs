@@ -7,80 +7,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::Serialize;
-
-use crate::report::model::{ArtifactReport, DeployEntry, PhaseStatus};
-
-/// A build phase, in CodeBuild's order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Phase {
-    DownloadSource,
-    Install,
-    PreBuild,
-    Build,
-    PostBuild,
-    UploadArtifacts,
-}
-
-impl Phase {
-    /// The four phases that run user commands, in order.
-    pub const COMMAND_PHASES: [Phase; 4] = [
-        Phase::Install,
-        Phase::PreBuild,
-        Phase::Build,
-        Phase::PostBuild,
-    ];
-
-    /// CodeBuild's name: `PRE_BUILD`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Phase::DownloadSource => "DOWNLOAD_SOURCE",
-            Phase::Install => "INSTALL",
-            Phase::PreBuild => "PRE_BUILD",
-            Phase::Build => "BUILD",
-            Phase::PostBuild => "POST_BUILD",
-            Phase::UploadArtifacts => "UPLOAD_ARTIFACTS",
-        }
-    }
-
-    /// The buildspec key: `pre_build`.
-    pub fn key(self) -> &'static str {
-        match self {
-            Phase::DownloadSource => "download_source",
-            Phase::Install => "install",
-            Phase::PreBuild => "pre_build",
-            Phase::Build => "build",
-            Phase::PostBuild => "post_build",
-            Phase::UploadArtifacts => "upload_artifacts",
-        }
-    }
-}
-
-/// Which list of a phase a command belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Block {
-    Commands,
-    Finally,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Info,
-    Notice,
-    Warning,
-    Error,
-}
-
-/// A place in the buildspec (1-based line and column), for annotations.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Position {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-}
+use crate::base::report::{ArtifactReport, DeployEntry, PhaseStatus, RunStatus};
+use crate::base::{Block, Level, Phase, Position};
 
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -148,7 +76,7 @@ pub enum Event {
     },
     /// The whole run ended.
     Finished {
-        status: crate::report::model::RunStatus,
+        status: RunStatus,
     },
 }
 
@@ -210,4 +138,13 @@ impl Reporter for Recorder {
             .unwrap_or_else(|e| e.into_inner())
             .push(event.clone());
     }
+}
+
+/// What every stage is handed besides its own settings: where to emit events, the secrets to
+/// keep out of them, and the stop signal.
+#[derive(Clone, Debug, Default)]
+pub struct StageContext {
+    pub bus: EventBus,
+    pub redactor: crate::redact::Redactor,
+    pub cancel: crate::cancel::CancelToken,
 }

@@ -1,33 +1,33 @@
 //! lambda-pipeline: one process that does what CodeCommit → CodePipeline → CodeBuild → Lambda does.
 //!
-//! Data flow, one stage per module:
-//! `cli::Cli` (raw flags and action inputs) → `settings::Settings` (typed, validated) →
-//! `buildspec::Buildspec` (parsed, positions kept) → `build::BuildOutcome` (phases run in
-//! CodeBuild order) → `package::Package` (reproducible zip) → `deploy::Deployment` (Lambda
-//! versions and alias) → `report::RunReport` → renderers (console, workflow files, check run,
-//! SNS).
+//! Data flow of one `run` (ARCHITECTURE.md draws it): `cli::Cli` (raw flags and action inputs)
+//! → `settings::Settings` (typed, resolved once) → `commands::run` sequences the stages:
+//! `buildspec::Buildspec` → `build::BuildOutcome` → `package` (the deployment zip) →
+//! `deploy::DeployOutcome` → `base::report::RunReport` → the reporters (console, workflow
+//! files, check run, SNS, report file), wired in `commands::Reporters`.
 //!
-//! Stages never print: they return data and emit `events::Event`s. Reporters consume events.
-//! Every string that leaves the process passes `redact::Redactor`.
+//! Layers, top to bottom; imports only go down: `commands` → reporters (`github`, `notify`,
+//! `report`) and stages (`deploy`, `build` → `package` → `buildspec`) → `settings`, `aws` →
+//! `events`, `cli`, `env`, `redact`, `cancel`, `workspace_owner` → `base`.
+//! Stages never print: they return data and emit `events::Event`s. Every string that leaves
+//! the process passes `redact::Redactor`.
 
 pub mod aws;
+pub mod base;
 pub mod build;
 pub mod buildspec;
 pub mod cancel;
 pub mod cli;
+pub mod commands;
 pub mod deploy;
-pub mod diagnostic;
 pub mod env;
 pub mod events;
-pub mod exit_status;
 pub mod github;
 pub mod notify;
-pub mod outputs;
 pub mod package;
-pub mod pipeline;
 pub mod redact;
 pub mod report;
 pub mod settings;
 pub mod workspace_owner;
 
-pub use exit_status::ExitStatus;
+pub use base::ExitStatus;

@@ -1,5 +1,5 @@
 //! The `lambda-pipeline` binary: parse the command line and action inputs, run, exit.
 
 fn main() -> std::process::ExitCode {
-    lambda_pipeline::pipeline::main().into()
+    lambda_pipeline::commands::main().into()
 }

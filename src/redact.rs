@@ -9,10 +9,15 @@ use std::sync::{Arc, RwLock};
 /// The text that replaces a secret.
 pub const MASK: &str = "***";
 
+/// Called with each new secret piece, before any text could print it: the command wires it to
+/// the workflow-files reporter, which registers the piece with the runner (`::add-mask::`).
+pub type OnSecret = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// A cheap, shareable set of secret values.
 #[derive(Clone, Default)]
 pub struct Redactor {
     secrets: Arc<RwLock<Vec<String>>>,
+    on_secret: Arc<RwLock<Option<OnSecret>>>,
 }
 
 impl fmt::Debug for Redactor {
@@ -27,20 +32,35 @@ impl Redactor {
     }
 
     /// Registers a secret, and the pieces of it that may be printed on their own: each line of
-    /// a multi-line value and each string inside a JSON value. Returns the values that were new,
-    /// so that the caller can `::add-mask::` them.
+    /// a multi-line value and each string inside a JSON value. Returns the values that were new;
+    /// each was handed to the `on_secret` hook first.
     pub fn add(&self, secret: &str) -> Vec<String> {
         let mut added = Vec::new();
-        let mut secrets = self.secrets.write().unwrap_or_else(|e| e.into_inner());
-        for piece in pieces(secret) {
-            if !secrets.contains(&piece) {
-                secrets.push(piece.clone());
-                added.push(piece);
+        {
+            let mut secrets = self.secrets.write().unwrap_or_else(|e| e.into_inner());
+            for piece in pieces(secret) {
+                if !secrets.contains(&piece) {
+                    secrets.push(piece.clone());
+                    added.push(piece);
+                }
             }
+            // Longest first, so that a secret containing another is replaced whole.
+            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         }
-        // Longest first, so that a secret containing another is replaced whole.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        let hook = self
+            .on_secret
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(hook) = hook {
+            added.iter().for_each(|piece| hook(piece));
+        }
         added
+    }
+
+    /// Sets the hook every new secret piece is handed to (see `OnSecret`).
+    pub fn on_secret(&self, hook: OnSecret) {
+        *self.on_secret.write().unwrap_or_else(|e| e.into_inner()) = Some(hook);
     }
 
     pub fn secrets(&self) -> Vec<String> {
@@ -133,6 +153,12 @@ impl fmt::Display for Secret {
     }
 }
 
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(MASK)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,8 +192,22 @@ mod tests {
     }
 
     #[test]
+    fn the_hook_sees_each_new_piece_once() {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let redactor = Redactor::new();
+        let sink = seen.clone();
+        redactor.on_secret(Arc::new(move |piece| {
+            sink.lock().unwrap().push(piece.to_owned())
+        }));
+        redactor.add("top-secret");
+        redactor.add("top-secret");
+        assert_eq!(*seen.lock().unwrap(), ["top-secret"]);
+    }
+
+    #[test]
     fn secret_never_displays() {
         let secret = Secret::new("token");
         assert_eq!(format!("{secret} {secret:?}"), "*** ***");
+        assert_eq!(serde_json::to_string(&secret).unwrap(), "\"***\"");
     }
 }

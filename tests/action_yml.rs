@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use clap::CommandFactory as _;
+use lambda_pipeline::base::outputs::OUTPUTS;
 use lambda_pipeline::cli::{self, Cli, Command};
 use lambda_pipeline::env::Env;
-use lambda_pipeline::outputs::OUTPUTS;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]

@@ -7,17 +7,17 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
 
 use base64::Engine as _;
+use lambda_pipeline::base::report::{ArtifactReport, RunReport};
 use lambda_pipeline::cancel::CancelToken;
 use lambda_pipeline::cli::Cli;
+use lambda_pipeline::commands::{self, Context, Reporters};
 use lambda_pipeline::deploy::{self, DeployStatus};
 use lambda_pipeline::env::Env;
-use lambda_pipeline::events::{Event, EventBus, Recorder};
-use lambda_pipeline::pipeline::Run;
+use lambda_pipeline::events::{Event, EventBus, Recorder, StageContext};
 use lambda_pipeline::redact::Redactor;
-use lambda_pipeline::report::model::{ArtifactReport, RunReport};
+use lambda_pipeline::settings::Settings;
 use serde_json::{Value, json};
 use sha2::Digest as _;
 
@@ -244,30 +244,37 @@ impl Deploy {
         self.env("AWS_ENDPOINT_URL", &proxy.endpoint())
     }
 
-    fn build_run(&self, command: &str) -> Run {
+    /// The command's context, as `lambda-pipeline <command>` resolves it.
+    fn context(&self, command: &str) -> Context {
         let env = Env::from_pairs(self.env.clone());
         let cli = Cli::parse_with_inputs(vec!["lambda-pipeline".into(), command.into()], &env)
             .expect("inputs parse");
+        let settings = Settings::resolve(&cli, &env).expect("a valid plan");
         let bus = EventBus::new();
         bus.add(Box::new(self.recorder.clone()));
-        Run {
-            cli,
-            env,
-            redactor: Redactor::new(),
+        let stage = StageContext {
             bus,
+            redactor: Redactor::new(),
             cancel: self.cancel.clone(),
-            started: Instant::now(),
-            reporting: Default::default(),
-        }
+        };
+        Context::new(settings, stage)
     }
 
+    /// `run`'s deploy step for `package`, then the step outputs.
     async fn run(&self, package: &ArtifactReport) -> Deployed {
-        let run = self.build_run("run");
-        let plan = deploy::plan(&run).expect("a valid plan");
+        let context = self.context("run");
+        let reporters = Reporters::quiet(&context);
         let mut report = RunReport::new("run", "lambda-pipeline:test");
         report.commit = Some(COMMIT.to_owned());
         report.run_url = Some("https://github.com/octo/hello/actions/runs/4242".to_owned());
-        let status = deploy::run(&run, &plan, deploy::Code::Zip(package), &mut report).await;
+        let status = commands::run::deploy(
+            &context,
+            &reporters,
+            deploy::Code::Zip(package),
+            &mut report,
+        )
+        .await;
+        reporters.write_outputs(&report);
         Deployed {
             status,
             report,
@@ -277,8 +284,8 @@ impl Deploy {
     }
 
     async fn rollback(&self) -> lambda_pipeline::ExitStatus {
-        let run = self.build_run("rollback");
-        deploy::rollback_command(&run).await
+        let context = self.context("rollback");
+        commands::rollback::run(&context).await.exit_status()
     }
 
     fn outputs(&self) -> std::collections::BTreeMap<String, String> {
@@ -316,7 +323,7 @@ struct Deployed {
 }
 
 impl Deployed {
-    fn entry(&self) -> &lambda_pipeline::report::model::DeployEntry {
+    fn entry(&self) -> &lambda_pipeline::base::report::DeployEntry {
         &self.report.deploy[0]
     }
 }
@@ -1654,4 +1661,37 @@ async fn a_failed_function_rolls_back_the_functions_that_moved() {
         "{:?}",
         done.log
     );
+}
+
+/// Bug: after a failed smoke test, the summary's Version column showed the version the alias
+/// still served, so the old version read as the deployed one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_deploy_summary_names_the_published_version_not_the_old_one() {
+    let name = unique("summary-failed");
+    create_function(&name).await;
+    Deploy::new()
+        .input("function-name", &name)
+        .run(&handler("v1"))
+        .await;
+    let failed = Deploy::new()
+        .input("function-name", &name)
+        .input("smoke-test", r#"{"n": 1}"#)
+        .input("smoke-test-expect", r#"{"n": 2}"#)
+        .run(&handler("v2"))
+        .await;
+    assert_eq!(failed.status, DeployStatus::Failed);
+    assert_eq!(failed.entry().published_version.as_deref(), Some("2"));
+    assert_eq!(failed.entry().version, "1", "the alias stays on 1");
+    let markdown = lambda_pipeline::report::summary::markdown(&failed.report);
+    let row = markdown
+        .lines()
+        .find(|line| line.starts_with(&format!("| `{name}`")))
+        .unwrap_or_else(|| panic!("no deploy row in\n{markdown}"));
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    assert_eq!(
+        cells[2], "2",
+        "the Version column is what this run published: {row}"
+    );
+    assert!(row.contains("alias serves version 1"), "{row}");
+    assert!(row.contains('❌'), "{row}");
 }

@@ -778,8 +778,8 @@ phases:
 }
 
 mod summary_snapshots {
-    use lambda_pipeline::events::{Block, Phase, Position};
-    use lambda_pipeline::report::model::*;
+    use lambda_pipeline::base::report::*;
+    use lambda_pipeline::base::{Block, Phase, Position};
     use lambda_pipeline::report::summary;
 
     fn phase(name: Phase, status: PhaseStatus, duration_ms: u64) -> PhaseReport {
@@ -954,4 +954,43 @@ fn the_schema_check_rejects_what_github_would() {
         json!({"method": "PATCH", "path": "/repos/o/r/check-runs/1", "body": no_conclusion}),
     ]);
     assert!(!valid, "{report}");
+}
+
+/// Bug: the declared output `check-run-id` was never written (only GITHUB_STATE had the id).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_check_run_id_is_a_step_output() {
+    let github = FakeGithub::start().await;
+    let out = run(github.test().buildspec(PASSING)).await;
+    assert_eq!(out.code, 0, "{out}");
+    github.validated_requests().await;
+    assert_eq!(
+        out.outputs().get("check-run-id").map(String::as_str),
+        Some(CHECK_RUN_ID.to_string().as_str()),
+        "{out}"
+    );
+}
+
+/// Bug: `rollback` created no check run and wrote no job summary; `run` does both.
+#[tokio::test(flavor = "multi_thread")]
+async fn rollback_reports_a_check_run_and_a_job_summary() {
+    let github = FakeGithub::start().await;
+    let out = run(Test::new()
+        .github_actions()
+        .aws()
+        .env("GITHUB_API_URL", &github.server.uri())
+        .input("github-token", TOKEN)
+        .input("environment", "dev")
+        .input("function-name", "rollback-without-a-function")
+        .arg("rollback"))
+    .await;
+    assert_eq!(out.code, 1, "nothing to roll back to: {out}");
+    let requests = github.validated_requests().await;
+    assert_eq!(creates(&requests).len(), 1, "{requests:#?}");
+    assert_eq!(completion(&requests).body["conclusion"], "failure");
+    let summary = out.summary();
+    assert!(summary.contains("rollback-without-a-function"), "{summary}");
+    assert_eq!(
+        out.outputs().get("status").map(String::as_str),
+        Some("FAILED")
+    );
 }

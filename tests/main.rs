@@ -1,6 +1,9 @@
 //! The single integration-test binary. Every test runs the real `lambda-pipeline` binary in a
 //! temporary workspace; AWS is a real `moto_server` started once for the whole binary.
 
+// Test campaigns print what they measured; the print lints guard the library.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod action_yml;
 mod buildspec_errors;
 mod conformance;
@@ -11,4 +14,5 @@ mod images;
 mod package;
 mod reliability;
 mod seeds;
+mod settings;
 mod workspace_owner;

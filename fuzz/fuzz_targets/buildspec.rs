@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
     match parse("buildspec.yml", text) {
         Ok(spec) => {
             // Every command keeps a real position in the file.
-            let lines = lambda_pipeline::diagnostic::yaml_lines(text).count().max(1);
+            let lines = lambda_pipeline::base::diagnostic::yaml_lines(text).count().max(1);
             for phase in &spec.phases {
                 for command in phase.commands.iter().chain(&phase.finally) {
                     assert!(command.line >= 1 && command.line <= lines + 1, "command line {} of {lines}", command.line);

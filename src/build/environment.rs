@@ -8,7 +8,6 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::env::Env;
-use crate::settings::InputError;
 
 /// Identity of this build, shared by the CodeBuild variables and the report.
 #[derive(Debug, Clone)]
@@ -46,21 +45,9 @@ impl BuildIdentity {
             region: region.to_owned(),
             start_time_ms: chrono::Utc::now().timestamp_millis(),
             commit: env.get("GITHUB_SHA").map(str::to_owned),
-            run_url: run_url(env),
+            run_url: crate::settings::github::run_url(env),
         }
     }
-}
-
-/// `https://github.com/o/r/actions/runs/<id>/attempts/<n>`, inside Actions.
-pub fn run_url(env: &Env) -> Option<String> {
-    let server = env.get("GITHUB_SERVER_URL").unwrap_or("https://github.com");
-    let repo = env.get("GITHUB_REPOSITORY")?;
-    let run = env.get("GITHUB_RUN_ID")?;
-    let mut url = format!("{server}/{repo}/actions/runs/{run}");
-    if let Some(attempt) = env.get("GITHUB_RUN_ATTEMPT") {
-        url.push_str(&format!("/attempts/{attempt}"));
-    }
-    Some(url)
 }
 
 fn uuid_from(seed: &str) -> String {
@@ -200,48 +187,6 @@ fn git_head(dir: &Path) -> Option<String> {
     (sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit())).then_some(sha)
 }
 
-/// Parses the `env-vars` input: `NAME=value` per line; blank lines and `#` comments skipped;
-/// quotes are kept as written (as CodeBuild's env-file does).
-pub fn parse_env_vars(text: &str) -> Result<Vec<(String, String)>, InputError> {
-    let mut vars = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let Some((name, value)) = line.split_once('=') else {
-            return Err(InputError::new(
-                "env-vars",
-                format!("line {} is `{trimmed}`; expected NAME=value", index + 1),
-            ));
-        };
-        let name = name.trim();
-        let valid = name
-            .chars()
-            .next()
-            .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
-            && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
-        if !valid {
-            return Err(InputError::new(
-                "env-vars",
-                format!("line {}: `{name}` is not a valid variable name", index + 1),
-            ));
-        }
-        if name.starts_with("CODEBUILD_") {
-            return Err(InputError::new(
-                "env-vars",
-                format!(
-                    "line {}: `{name}` starts with CODEBUILD_, which is reserved",
-                    index + 1
-                ),
-            )
-            .with_hint("choose another name; CODEBUILD_ variables are set by the build itself"));
-        }
-        vars.push((name.to_owned(), value.to_owned()));
-    }
-    Ok(vars)
-}
-
 /// Variables of our own process that never reach the build: action inputs (they hold the
 /// GitHub token) and names a shell cannot hold.
 pub fn inherited(env: &Env) -> BTreeMap<String, String> {
@@ -255,31 +200,6 @@ pub fn inherited(env: &Env) -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn env_vars_input() {
-        let vars = parse_env_vars("# comment\nENV=prod\n\nQUOTED=\"x y\"\nEMPTY=\n").unwrap();
-        assert_eq!(
-            vars,
-            vec![
-                ("ENV".to_owned(), "prod".to_owned()),
-                ("QUOTED".to_owned(), "\"x y\"".to_owned()),
-                ("EMPTY".to_owned(), String::new())
-            ]
-        );
-        assert!(
-            parse_env_vars("CODEBUILD_X=1")
-                .unwrap_err()
-                .to_string()
-                .contains("reserved")
-        );
-        assert!(
-            parse_env_vars("no equals")
-                .unwrap_err()
-                .to_string()
-                .contains("line 1")
-        );
-    }
 
     #[test]
     fn build_id_is_stable_for_a_run() {

@@ -6,22 +6,25 @@
 
 pub mod docker;
 pub mod environment;
+pub mod prepare;
 pub mod runtimes;
 pub mod secrets;
 pub mod shell;
+pub mod test_reports;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::base::report::{ArtifactsReport, CommandReport, PhaseReport, PhaseStatus, RunStatus};
+use crate::base::{Block, Level, Phase, Position};
 use crate::buildspec::Buildspec;
 use crate::buildspec::model::{Command, OnFailure, PhaseSpec};
 use crate::cancel::{CancelToken, StopReason};
-use crate::events::{Block, Event, EventBus, Level, Phase, Position};
+use crate::events::{Event, EventBus};
 use crate::package::{self, ArtifactRequest, PackageOptions};
 use crate::redact::Redactor;
-use crate::report::model::{ArtifactsReport, CommandReport, PhaseReport, PhaseStatus, RunStatus};
 use shell::{LineSink, RunAs, ShellSession};
 
 /// Lines of a phase's output kept for the report's log tail.

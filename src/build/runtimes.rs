@@ -6,13 +6,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::base::Phase;
+use crate::base::diagnostic;
+use crate::base::yaml::{self, Kind, Node};
 use crate::buildspec::Buildspec;
-use crate::buildspec::yaml::{self, Kind, Node};
-use crate::diagnostic;
-use crate::events::Phase;
-
-/// Where CodeBuild's images keep the manifest.
-pub const MANIFEST: &str = "/codebuild/image/config/runtimes.yml";
 
 /// What runtime selection decided before INSTALL.
 #[derive(Debug, Default)]

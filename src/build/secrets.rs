@@ -1,12 +1,12 @@
 //! Resolves `env.parameter-store` and `env.secrets-manager` before INSTALL (spec §7.3–§7.4).
-//! The caller masks every value it gets back (`pipeline::mask`, which also registers it with the
-//! runner through `::add-mask::`): registering them here first would hide them from that.
+//! The caller (`build::prepare`) adds every value it gets back to the `Redactor`, whose hook
+//! registers it with the runner through `::add-mask::`.
 
 use aws_config::SdkConfig;
 
+use crate::base::diagnostic;
 use crate::buildspec::Buildspec;
 use crate::buildspec::model::{At, SecretRef};
-use crate::diagnostic;
 
 /// A reference that could not be resolved; the build fails in DOWNLOAD_SOURCE.
 #[derive(Debug, Clone)]
@@ -96,18 +96,11 @@ async fn secret(
         .send()
         .await
         .map_err(|err| {
-            use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
-            let detail = err
-                .as_service_error()
-                .map(|e| {
-                    format!(
-                        "{}: {}",
-                        e.code().unwrap_or("error"),
-                        e.message().unwrap_or_default()
-                    )
-                })
-                .unwrap_or_else(|| err.to_string());
-            format!("secret `{}`: {detail}", reference.secret_id)
+            format!(
+                "secret `{}`: {}",
+                reference.secret_id,
+                crate::aws::describe(&err)
+            )
         })?;
     let text = output
         .secret_string()

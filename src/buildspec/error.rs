@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::diagnostic::{self, Span};
+use crate::base::diagnostic::{self, Span};
 
 /// A buildspec that cannot run (CodeBuild's `YAML_FILE_ERROR`). Exit status 2. Boxed, so that
 /// `Result`s stay small; its fields are reached through `Deref`.

@@ -5,7 +5,6 @@
 pub mod error;
 pub mod model;
 pub mod parse;
-pub mod yaml;
 
 use std::path::Path;
 

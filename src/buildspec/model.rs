@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::diagnostic::Span;
-use crate::events::Phase;
+use crate::base::Phase;
+use crate::base::diagnostic::Span;
 
 /// A value and where it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,9 +3,10 @@
 
 use super::error::BuildspecError;
 use super::model::*;
-use super::yaml::{self, Kind, Node};
-use crate::diagnostic::Span;
-use crate::events::Phase;
+use crate::base::Phase;
+use crate::base::diagnostic::Span;
+use crate::base::suggest::nearest;
+use crate::base::yaml::{self, Kind, Node};
 
 type Result<T> = std::result::Result<T, BuildspecError>;
 
@@ -93,7 +94,7 @@ impl Reader<'_> {
             // end of the last line, so that there is a line to show.
             err.span = end;
         }
-        let line = crate::diagnostic::yaml_lines(self.source)
+        let line = crate::base::diagnostic::yaml_lines(self.source)
             .nth(err.span.line.saturating_sub(1))
             .unwrap_or("");
         let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
@@ -117,7 +118,7 @@ impl Reader<'_> {
 
     /// The end of the last non-blank line, when `span` lies past it.
     fn end_of_text(&self, span: Span) -> Option<Span> {
-        let (index, last) = crate::diagnostic::yaml_lines(self.source)
+        let (index, last) = crate::base::diagnostic::yaml_lines(self.source)
             .enumerate()
             .filter(|(_, line)| !line.trim().is_empty())
             .last()?;
@@ -859,15 +860,6 @@ fn is_variable_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
         && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
-}
-
-fn nearest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
-    known
-        .iter()
-        .map(|candidate| (strsim::damerau_levenshtein(name, candidate), *candidate))
-        .filter(|(distance, candidate)| *distance <= 2.max(candidate.len() / 4))
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, candidate)| candidate)
 }
 
 #[cfg(test)]

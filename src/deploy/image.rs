@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::settings::InputError;
+use crate::base::InputError;
 
 /// `<account>.dkr.ecr.<region>.amazonaws.com[.cn]`
 static ECR_HOST: LazyLock<Regex> = LazyLock::new(|| {
@@ -210,7 +210,7 @@ async fn describe_ecr(
                 name.uri,
                 err.message()
                     .map(str::to_owned)
-                    .unwrap_or_else(|| { super::credentials::error_chain(&err) })
+                    .unwrap_or_else(|| { crate::aws::error_chain(&err) })
             )
         })?;
     let detail = output

@@ -18,12 +18,15 @@ use super::image::Image;
 use super::retry::{self, Limiter};
 use super::rollback::AliasRecord;
 use super::shift::{AliasMove, AliasState, Moved};
-use super::target::{DIRECT_UPLOAD_LIMIT, FunctionTarget, S3Location, UNZIPPED_LIMIT};
 use super::wait::{self, Settled};
 use super::{shift, smoke};
+use crate::base::limits::{
+    MAX_DIRECT_UPLOAD as DIRECT_UPLOAD_LIMIT, MAX_UNZIPPED as UNZIPPED_LIMIT,
+};
+use crate::base::report::{ArtifactReport, DeployEntry};
 use crate::cancel::CancelToken;
 use crate::events::{Event, EventBus};
-use crate::report::model::{ArtifactReport, DeployEntry};
+use crate::settings::deploy::{FunctionTarget, S3Location};
 
 /// The AWS clients for one region and role.
 #[derive(Debug, Clone)]
@@ -245,7 +248,9 @@ impl Deployer<'_> {
             if self.shared.image.is_some() {
                 entry.code_sha256 = code_sha256.clone().unwrap_or_default();
             }
-            self.publish(revision, code_sha256).await?
+            let published = self.publish(revision, code_sha256).await?;
+            entry.published_version = Some(published.clone());
+            published
         };
         entry.version = version.clone();
         let already_live = alias

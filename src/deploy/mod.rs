@@ -1,38 +1,37 @@
-//! Deploys the packaged zip to the environment's Lambda functions, safely: target selection
-//! (`target`), credentials (`credentials`), the per-function sequence (`lambda`, `wait`,
-//! `retry`), the smoke test (`smoke`), traffic shifting (`shift`), rollback (`rollback`), then
-//! SNS notifications, step outputs and `report.deploy` entries.
+//! Deploys a package (or an image) to the environment's Lambda functions, safely: the
+//! per-function sequence (`lambda`, `wait`, `retry`), the smoke test (`smoke`), traffic shifting
+//! (`shift`), rollback (`rollback`). Returns a `DeployOutcome`; emits progress events.
 //!
-//! Entry points, called by `pipeline`: `plan` before the build (bad inputs exit 2 with nothing
-//! run), `run` after a SUCCEEDED build, `rollback_command` for `lambda-pipeline rollback`, and
-//! `notify_build_failure` when the build fails before any deploy.
-//! Owns: everything that changes Lambda. Must not: run the build, decide the exit code.
+//! Entry points, called by the `run` and `rollback` commands: `run` after a SUCCEEDED build and
+//! `rollback` for `lambda-pipeline rollback`. The plan itself is resolved by
+//! `settings::deploy` before anything runs.
+//! Owns: everything that changes Lambda. Must not: run the build, print, write workflow files,
+//! call GitHub or SNS, decide the exit code.
 
-pub mod credentials;
 pub mod image;
 pub mod lambda;
 pub mod retry;
 pub mod rollback;
 pub mod shift;
 pub mod smoke;
-pub mod target;
 pub mod wait;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::ExitStatus;
-use crate::events::{Event, Level};
-use crate::notify::{self, Notification, NotifyEvent};
-use crate::pipeline::Run;
-use crate::report::model::{ArtifactReport, DeployEntry, RunReport, RunStatus, Warning};
-use crate::report::workflow;
-use crate::settings::InputError;
-
-pub use target::{DeployPlan, FunctionTarget, TrafficShift};
+use crate::base::Level;
+use crate::base::report::{
+    ArtifactReport, DeployEntry, ImageReport, RunReport, RunStatus, Warning,
+};
+use crate::env::Env;
+use crate::events::{Event, StageContext};
+use crate::settings::Workflow;
+pub use crate::settings::deploy::{
+    DeployPlan, FunctionTarget, S3Location, SmokeTest, TrafficShift,
+};
 
 /// How the deploy ended, for the exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,34 +54,28 @@ impl DeployStatus {
     }
 }
 
-/// Resolves every deploy input. Called before the build: a bad input exits 2 and nothing runs.
-pub fn plan(run: &Run) -> Result<DeployPlan, InputError> {
-    let source = crate::pipeline::source_dir(&run.cli, &run.env)
-        .unwrap_or_else(|_| std::env::current_dir().unwrap_or_default());
-    target::resolve(&run.cli.inputs, &run.env, &source)
-}
-
 /// Clients and credentials, one per (region, role).
 struct ClientCache {
     clients: HashMap<(Option<String>, Option<String>), Result<lambda::Clients, String>>,
 }
 
 impl ClientCache {
-    async fn build(run: &Run, plan: &DeployPlan, limiter: &retry::Limiter) -> ClientCache {
+    async fn build(
+        ctx: &StageContext,
+        env: &Env,
+        plan: &DeployPlan,
+        limiter: &retry::Limiter,
+    ) -> ClientCache {
         let mut clients = HashMap::new();
         for target in &plan.targets {
             let key = (target.region.clone(), target.role_to_assume.clone());
             if clients.contains_key(&key) {
                 continue;
             }
-            let config = credentials::sdk_config(
-                &run.env,
-                key.0.as_deref(),
-                key.1.as_deref(),
-                &run.redactor,
-            )
-            .await;
-            let result = match credentials::check(&config).await {
+            let config =
+                crate::aws::sdk_config(env, key.0.as_deref(), key.1.as_deref(), &ctx.redactor)
+                    .await;
+            let result = match crate::aws::credentials::check(&config).await {
                 Ok(()) => Ok(lambda::Clients::new(&config)),
                 Err(err) => Err(format!("cannot get AWS credentials: {err}")),
             };
@@ -123,36 +116,98 @@ pub enum Code<'a> {
     Image(&'a str),
 }
 
-/// Deploys the code to every target, concurrently. Fills `report.deploy`, writes step
-/// outputs, notifies SNS. Call only after a SUCCEEDED build.
+/// What one deploy did: one entry per function, and how it ended.
+#[derive(Debug, Clone)]
+pub struct DeployOutcome {
+    pub status: DeployStatus,
+    pub entries: Vec<DeployEntry>,
+    /// The image of an image deploy.
+    pub image: Option<ImageReport>,
+    pub warnings: Vec<String>,
+    /// Why it failed, one line per function.
+    pub error: Option<String>,
+    /// A bad input that only the deploy could see (an image reference, a package type): exit 2.
+    pub input_error: bool,
+    /// The first step that failed (`credentials`, `smoke-test`, ...), for notifications.
+    pub failed_step: Option<String>,
+    pub duration: Duration,
+}
+
+impl DeployOutcome {
+    fn new(status: DeployStatus) -> DeployOutcome {
+        DeployOutcome {
+            status,
+            entries: Vec::new(),
+            image: None,
+            warnings: Vec::new(),
+            error: None,
+            input_error: false,
+            failed_step: None,
+            duration: Duration::ZERO,
+        }
+    }
+
+    fn failed(message: String) -> DeployOutcome {
+        DeployOutcome {
+            error: Some(message),
+            ..DeployOutcome::new(DeployStatus::Failed)
+        }
+    }
+
+    /// Records the outcome in the run's report: its entries, image and warnings, and, when it
+    /// did not succeed, the run's status and error.
+    pub fn record(&self, report: &mut RunReport) {
+        report.deploy = self.entries.clone();
+        if self.image.is_some() {
+            report.image = self.image.clone();
+        }
+        report
+            .warnings
+            .extend(self.warnings.iter().map(|message| Warning {
+                message: message.clone(),
+                position: None,
+            }));
+        report.input_error |= self.input_error;
+        if !self.status.is_success() {
+            report.status = match self.status {
+                DeployStatus::Cancelled => RunStatus::Stopped,
+                _ => RunStatus::Failed,
+            };
+            report.error = self.error.clone();
+        }
+    }
+}
+
+/// Deploys the code to every target, concurrently. Call only after a SUCCEEDED build.
 pub async fn run(
-    run: &Run,
+    ctx: &StageContext,
+    env: &Env,
     plan: &DeployPlan,
     code: Code<'_>,
-    report: &mut RunReport,
-) -> DeployStatus {
+    workflow: &Workflow,
+) -> DeployOutcome {
     if plan.is_empty() {
-        return DeployStatus::Skipped;
+        return DeployOutcome::new(DeployStatus::Skipped);
     }
     let started = std::time::Instant::now();
-    report.environment = Some(plan.environment.clone());
     if plan.dry_run {
-        run.bus.log(
+        ctx.bus.log(
             Level::Info,
             format!("Deploy plan (dry run):\n{}", describe(plan)),
         );
     }
     let limiter = retry::Limiter::new();
-    if !plan.dry_run {
-        notify_event(run, plan, report, NotifyEvent::Start, &[], None, started).await;
-    }
-    let cache = ClientCache::build(run, plan, &limiter).await;
+    let cache = ClientCache::build(ctx, env, plan, &limiter).await;
     let (package, image) = match code {
         Code::Zip(package) => (package.clone(), None),
-        Code::Image(uri) => match image_code(run, plan, &cache, uri, report).await {
-            Ok((package, image)) => (package, Some(image)),
-            Err(status) => return status,
+        Code::Image(uri) => match image_code(ctx, plan, &cache, uri).await {
+            Ok((package, image, report)) => (package, Some((image, report))),
+            Err(outcome) => return *outcome,
         },
+    };
+    let (image, image_report, image_warnings) = match image {
+        Some((image, (report, warnings))) => (Some(image), Some(report), warnings),
+        None => (None, None, Vec::new()),
     };
     let package = &package;
     let shared = Arc::new(lambda::Shared {
@@ -163,11 +218,11 @@ pub async fn run(
         dry_run: plan.dry_run,
         wait_timeout: plan.wait_timeout,
         s3: plan.s3.clone(),
-        commit: report.commit.clone(),
-        run_url: report.run_url.clone(),
+        commit: workflow.commit.clone(),
+        run_url: workflow.run_url.clone(),
         limiter,
-        bus: run.bus.clone(),
-        cancel: run.cancel.clone(),
+        bus: ctx.bus.clone(),
+        cancel: ctx.cancel.clone(),
     });
     let mut tasks = tokio::task::JoinSet::new();
     let mut results: Vec<Option<lambda::FunctionResult>> = vec![None; plan.targets.len()];
@@ -191,52 +246,39 @@ pub async fn run(
         undo_partial_deploy(plan, &cache, &shared, &mut results).await;
     }
     let results: Vec<lambda::FunctionResult> = results.into_iter().flatten().collect();
-    let status = summarize(&results, report);
-    write_outputs(run, &report.deploy);
-    if !plan.dry_run {
-        let event = match status {
-            DeployStatus::Succeeded => NotifyEvent::Success,
-            DeployStatus::RolledBack => NotifyEvent::Rollback,
-            _ => NotifyEvent::Failure,
-        };
-        let failed_phase = results.iter().find_map(|r| r.failed_phase);
-        notify_event(run, plan, report, event, &results, failed_phase, started).await;
-    }
-    status
+    let mut outcome = summarize(&results);
+    outcome.image = image_report;
+    outcome.warnings = image_warnings;
+    outcome.duration = started.elapsed();
+    outcome
 }
 
 /// Resolves the image to deploy and describes it as the package: `zip` is the URI and
 /// `sha256` the digest's hex. An ECR image that cannot be found fails the deploy before
 /// anything changes; another registry that cannot be asked only loses the unchanged check.
 async fn image_code(
-    run: &Run,
+    ctx: &StageContext,
     plan: &DeployPlan,
     cache: &ClientCache,
     uri: &str,
-    report: &mut RunReport,
-) -> Result<(ArtifactReport, image::Image), DeployStatus> {
-    let fail = |report: &mut RunReport, message: String| {
-        report.status = RunStatus::Failed;
-        report.error = Some(message);
-        DeployStatus::Failed
-    };
+) -> Result<(ArtifactReport, image::Image, (ImageReport, Vec<String>)), Box<DeployOutcome>> {
     let name = image::ImageName::parse(uri).map_err(|err| {
-        report.input_error = true;
-        fail(report, err.to_string())
+        Box::new(DeployOutcome {
+            input_error: true,
+            ..DeployOutcome::failed(err.to_string())
+        })
     })?;
     let clients = cache
         .get(&plan.targets[0])
-        .map_err(|err| fail(report, err))?;
+        .map_err(|err| Box::new(DeployOutcome::failed(err)))?;
+    let mut warnings = Vec::new();
     let image = match image::resolve(&clients.config, name.clone()).await {
         Ok(image) => image,
-        Err(err) if name.ecr().is_some() => return Err(fail(report, err)),
+        Err(err) if name.ecr().is_some() => return Err(Box::new(DeployOutcome::failed(err))),
         Err(err) => {
             let message = format!("{err}; deploying `{uri}` without comparing digests");
-            run.bus.log(Level::Warning, message.clone());
-            report.warnings.push(Warning {
-                message,
-                position: None,
-            });
+            ctx.bus.log(Level::Warning, message.clone());
+            warnings.push(message);
             image::Image {
                 name,
                 digest: None,
@@ -244,7 +286,7 @@ async fn image_code(
             }
         }
     };
-    run.bus.log(
+    ctx.bus.log(
         Level::Info,
         format!(
             "Image to deploy: {} (digest {}{})",
@@ -257,19 +299,19 @@ async fn image_code(
                 .unwrap_or_default()
         ),
     );
-    report.image = Some(crate::report::model::ImageReport {
+    let report = ImageReport {
         uri: image.name.uri.clone(),
         repository: image.name.without_tag_or_digest(),
         digest: image.digest.clone(),
         pushed_at: image.pushed_at.clone(),
-    });
+    };
     let package = ArtifactReport {
         identifier: "image".to_owned(),
         zip: image.deploy_uri(),
         sha256: image.code_sha256().unwrap_or_default().to_owned(),
         ..ArtifactReport::default()
     };
-    Ok((package, image))
+    Ok((package, image, (report, warnings)))
 }
 
 /// All or nothing across functions: when one function's deploy did not succeed, the aliases
@@ -371,10 +413,9 @@ fn credentials_failure(
     }
 }
 
-/// Records the entries in the report and decides the deploy status.
-fn summarize(results: &[lambda::FunctionResult], report: &mut RunReport) -> DeployStatus {
+/// The entries and the deploy status.
+fn summarize(results: &[lambda::FunctionResult]) -> DeployOutcome {
     use lambda::Outcome;
-    report.deploy = results.iter().map(|r| r.entry.clone()).collect();
     let any = |outcome: Outcome| results.iter().any(|r| r.outcome == outcome);
     let status = if any(Outcome::Cancelled) {
         DeployStatus::Cancelled
@@ -385,17 +426,15 @@ fn summarize(results: &[lambda::FunctionResult], report: &mut RunReport) -> Depl
     } else {
         DeployStatus::Succeeded
     };
-    if results
+    let mut outcome = DeployOutcome::new(status);
+    outcome.entries = results.iter().map(|r| r.entry.clone()).collect();
+    outcome.input_error = results
         .iter()
-        .any(|r| r.failed_phase == Some(lambda::PACKAGE_TYPE_PHASE))
-    {
-        report.input_error = true;
-    }
+        .any(|r| r.failed_phase == Some(lambda::PACKAGE_TYPE_PHASE));
+    outcome.failed_step = results
+        .iter()
+        .find_map(|r| r.failed_phase.map(str::to_owned));
     if !status.is_success() {
-        report.status = match status {
-            DeployStatus::Cancelled => RunStatus::Stopped,
-            _ => RunStatus::Failed,
-        };
         let errors: Vec<String> = results
             .iter()
             .filter_map(|r| {
@@ -408,9 +447,9 @@ fn summarize(results: &[lambda::FunctionResult], report: &mut RunReport) -> Depl
                 })
             })
             .collect();
-        report.error = Some(errors.join("\n"));
+        outcome.error = Some(errors.join("\n"));
     }
-    status
+    outcome
 }
 
 /// The plan, one line per function, for `dry-run`.
@@ -461,205 +500,43 @@ pub fn describe(plan: &DeployPlan) -> String {
     lines.join("\n")
 }
 
-/// Step outputs. One function: its values; several: comma-separated in target order, and
-/// `deployed`/`rolled-back` true when true for any.
-fn write_outputs(run: &Run, entries: &[DeployEntry]) {
-    let Some(path) = run.env.get("GITHUB_OUTPUT") else {
-        return;
-    };
-    if let Err(err) = workflow::append_records(Path::new(path), &output_records(entries)) {
-        eprintln!("warning: cannot write deploy outputs to GITHUB_OUTPUT: {err}");
-    }
-}
-
-pub fn output_records(entries: &[DeployEntry]) -> Vec<(String, String)> {
-    let join =
-        |f: &dyn Fn(&DeployEntry) -> String| entries.iter().map(f).collect::<Vec<_>>().join(",");
-    vec![
-        ("function-arn".to_owned(), join(&|e| e.function_arn.clone())),
-        ("version".to_owned(), join(&|e| e.version.clone())),
-        (
-            "previous-version".to_owned(),
-            join(&|e| e.previous_version.clone()),
-        ),
-        ("alias-arn".to_owned(), join(&|e| e.alias_arn.clone())),
-        (
-            "code-sha256".to_owned(),
-            entries
-                .first()
-                .map(|e| e.code_sha256.clone())
-                .unwrap_or_default(),
-        ),
-        (
-            "deployed".to_owned(),
-            entries.iter().any(|e| e.deployed).to_string(),
-        ),
-        (
-            "rolled-back".to_owned(),
-            entries.iter().any(|e| e.rolled_back).to_string(),
-        ),
-        (
-            "image-digest".to_owned(),
-            entries
-                .first()
-                .and_then(|e| e.image_digest.clone())
-                .unwrap_or_default(),
-        ),
-        (
-            "package-size".to_owned(),
-            entries
-                .first()
-                .map(|e| e.package_size.to_string())
-                .unwrap_or_default(),
-        ),
-    ]
-}
-
-/// Publishes one notification when `notify-on` asks for it; a failure becomes a warning.
-async fn notify_event(
-    run: &Run,
-    plan: &DeployPlan,
-    report: &mut RunReport,
-    event: NotifyEvent,
-    results: &[lambda::FunctionResult],
-    failed_phase: Option<&str>,
-    started: std::time::Instant,
-) {
-    let Some(settings) = &plan.notify else {
-        return;
-    };
-    if !settings.wants(event) {
-        return;
-    }
-    let first = results.first().map(|r| &r.entry);
-    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-    let notification = Notification {
-        status: event.status(),
-        environment: plan.environment.clone(),
-        functions: plan.targets.iter().map(|t| t.name.clone()).collect(),
-        version: first.and_then(|e| non_empty(&e.version)),
-        previous_version: first.and_then(|e| non_empty(&e.previous_version)),
-        alias: plan
-            .targets
-            .first()
-            .map(|t| t.alias.clone())
-            .unwrap_or_default(),
-        code_sha256: first.map(|e| e.code_sha256.clone()).or_else(|| {
-            report
-                .artifacts
-                .as_ref()
-                .and_then(|a| a.primary.as_ref())
-                .map(|p| p.sha256.clone())
-        }),
-        image: report.image.clone(),
-        commit: report.commit.clone(),
-        run_url: report.run_url.clone(),
-        duration_ms: started.elapsed().as_millis() as u64,
-        failed_phase: failed_phase
-            .map(str::to_owned)
-            .or_else(|| report.failed_phase.map(|p| p.name().to_owned())),
-        error: report.error.clone(),
-        deployments: if results.len() > 1 {
-            results.iter().map(|r| r.entry.clone()).collect()
-        } else {
-            Vec::new()
-        },
-    };
-    publish(run, settings, &notification, report).await;
-}
-
-async fn publish(
-    run: &Run,
-    settings: &notify::NotifySettings,
-    notification: &Notification,
-    report: &mut RunReport,
-) {
-    let config =
-        credentials::sdk_config(&run.env, Some(&settings.region), None, &run.redactor).await;
-    match notify::sns::publish(&config, settings, notification, &run.redactor).await {
-        Ok(id) => run.bus.log(
-            Level::Info,
-            format!(
-                "Notified {} ({}, message {id})",
-                settings.topic_arn, notification.status
-            ),
-        ),
-        Err(err) => {
-            let message = format!("SNS notification not sent: {err}");
-            run.bus.log(Level::Warning, message.clone());
-            report.warnings.push(Warning {
-                message,
-                position: None,
-            });
-        }
-    }
-}
-
-/// Tells SNS subscribers that the build failed, so nothing was deployed.
-pub async fn notify_build_failure(run: &Run, plan: &DeployPlan, report: &mut RunReport) {
-    if plan.is_empty() || plan.dry_run {
-        return;
-    }
-    let started = run.started;
-    notify_event(run, plan, report, NotifyEvent::Failure, &[], None, started).await;
-}
-
 /// `lambda-pipeline rollback`: moves each target's alias back to the version its description
 /// records.
-pub async fn rollback_command(run: &Run) -> ExitStatus {
-    let plan = match plan(run) {
-        Ok(plan) if !plan.is_empty() => plan,
-        Ok(_) => {
-            eprintln!(
-                "error: input `function-name`: rollback needs `function-name` or `targets` to know which alias to move"
-            );
-            return ExitStatus::InvalidInput;
-        }
-        Err(err) => {
-            eprintln!("error: {err}");
-            return ExitStatus::InvalidInput;
-        }
-    };
-    run.bus.add(Box::new(crate::report::console::Console::new(
-        run.env.in_github_actions(),
-        false,
-        run.redactor.clone(),
-    )));
+pub async fn rollback(
+    ctx: &StageContext,
+    env: &Env,
+    plan: &DeployPlan,
+    workflow: &Workflow,
+) -> DeployOutcome {
     let started = std::time::Instant::now();
-    let identity = crate::build::environment::BuildIdentity::new(
-        &run.env,
-        plan.targets[0].region.as_deref().unwrap_or("us-east-1"),
-    );
-    let mut report = RunReport::new("rollback", &identity.build_id);
-    report.commit = identity.commit.clone();
-    report.run_url = identity.run_url.clone();
-    report.environment = Some(plan.environment.clone());
     let limiter = retry::Limiter::new();
-    let cache = ClientCache::build(
-        run,
-        &DeployPlan {
-            targets: plan
-                .targets
-                .iter()
-                .map(|t| FunctionTarget {
-                    alarms: Vec::new(),
-                    ..t.clone()
-                })
-                .collect(),
-            ..plan.clone()
-        },
-        &limiter,
-    )
-    .await;
+    let without_alarms = DeployPlan {
+        targets: plan
+            .targets
+            .iter()
+            .map(|t| FunctionTarget {
+                alarms: Vec::new(),
+                ..t.clone()
+            })
+            .collect(),
+        ..plan.clone()
+    };
+    let cache = ClientCache::build(ctx, env, &without_alarms, &limiter).await;
     let mut results = Vec::new();
     for target in &plan.targets {
-        results.push(rollback_one(run, &plan, &cache, &limiter, target).await);
+        results.push(rollback_one(ctx, plan, &cache, &limiter, target, workflow).await);
     }
     let failed = results.iter().any(|r| r.outcome == lambda::Outcome::Failed);
-    report.deploy = results.iter().map(|r| r.entry.clone()).collect();
+    // A rollback that was asked for and done is this command's success.
+    let mut outcome = DeployOutcome::new(if failed {
+        DeployStatus::Failed
+    } else {
+        DeployStatus::Succeeded
+    });
+    outcome.entries = results.iter().map(|r| r.entry.clone()).collect();
     if failed {
-        report.status = RunStatus::Failed;
-        report.error = Some(
+        outcome.failed_step = Some("rollback".to_owned());
+        outcome.error = Some(
             results
                 .iter()
                 .filter_map(|r| r.entry.error.clone())
@@ -667,38 +544,17 @@ pub async fn rollback_command(run: &Run) -> ExitStatus {
                 .join("\n"),
         );
     }
-    write_outputs(run, &report.deploy);
-    let event = if failed {
-        NotifyEvent::Failure
-    } else {
-        NotifyEvent::Rollback
-    };
-    notify_event(run, &plan, &mut report, event, &results, None, started).await;
-    report.duration_ms = started.elapsed().as_millis() as u64;
-    if let Some(path) = &run.cli.inputs.report_file
-        && let Err(err) = crate::report::write_report_file(&report, Path::new(path), &run.redactor)
-    {
-        eprintln!("warning: cannot write the report file: {err}");
-    }
-    run.bus.emit(Event::Finished {
-        status: report.status,
-    });
-    if let Some(error) = &report.error {
-        eprintln!("error: {error}");
-    }
-    if failed {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
-    }
+    outcome.duration = started.elapsed();
+    outcome
 }
 
 async fn rollback_one(
-    run: &Run,
+    ctx: &StageContext,
     plan: &DeployPlan,
     cache: &ClientCache,
     limiter: &retry::Limiter,
     target: &FunctionTarget,
+    workflow: &Workflow,
 ) -> lambda::FunctionResult {
     let mut entry = DeployEntry {
         function_name: target.name.clone(),
@@ -710,8 +566,8 @@ async fn rollback_one(
     };
     let record = rollback::AliasRecord {
         previous: None,
-        commit: run.env.get("GITHUB_SHA").map(str::to_owned),
-        run_url: crate::build::environment::run_url(&run.env),
+        commit: workflow.commit.clone(),
+        run_url: workflow.run_url.clone(),
     };
     let result = match cache.get(target) {
         Ok(clients) => {
@@ -738,7 +594,7 @@ async fn rollback_one(
             entry.version = done.to.clone();
             entry.previous_version = done.from.clone();
             entry.rolled_back = true;
-            run.bus.emit(Event::RolledBack {
+            ctx.bus.emit(Event::RolledBack {
                 function: target.name.clone(),
                 to_version: done.to,
                 reason: format!("requested by `rollback` (was version {})", done.from),

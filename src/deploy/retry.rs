@@ -139,23 +139,19 @@ fn is_retryable<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
     }
 }
 
-/// `<what>: <Code>: <message>`, or the transport error chain.
+/// `<what>: <Code>: <message>`, or the transport error chain (`aws::describe`), with what a
+/// failed RevisionId guard means.
 fn describe<E, R>(err: &SdkError<E, R>, what: &str) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    match err.as_service_error() {
-        Some(service) if service.code() == Some("PreconditionFailedException") => format!(
-            "{what}: PreconditionFailedException: {} (another deploy or change updated the function or alias during this one; its RevisionId no longer matches)",
-            service.message().unwrap_or("no message")
+    let text = crate::aws::describe(err);
+    match err.as_service_error().and_then(|e| e.code()) {
+        Some("PreconditionFailedException") => format!(
+            "{what}: {text} (another deploy or change updated the function or alias during this one; its RevisionId no longer matches)"
         ),
-        Some(service) => format!(
-            "{what}: {}: {}",
-            service.code().unwrap_or("error"),
-            service.message().unwrap_or("no message")
-        ),
-        None => format!("{what}: {}", super::credentials::error_chain(err)),
+        _ => format!("{what}: {text}"),
     }
 }
 

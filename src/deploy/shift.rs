@@ -12,8 +12,8 @@ use aws_sdk_lambda::types::AliasRoutingConfiguration;
 use tokio::time::Instant;
 
 use super::retry::{self, Limiter};
-use super::target::TrafficShift;
 use crate::cancel::CancelToken;
+use crate::settings::deploy::TrafficShift;
 
 /// What the alias looked like before the deploy.
 #[derive(Debug, Clone)]

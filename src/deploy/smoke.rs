@@ -8,7 +8,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::retry::{self, Limiter};
-use super::target::SmokeTest;
+use crate::settings::deploy::SmokeTest;
 
 /// Invokes `function:version` and checks the answer.
 pub async fn run(

@@ -7,8 +7,8 @@
 use serde_json::{Value, json};
 
 use super::client::{ApiError, Client};
+use crate::base::report::RunStatus;
 use crate::report::annotations::{Annotation, Severity};
-use crate::report::model::RunStatus;
 
 /// GitHub accepts at most this many annotations per request.
 pub const ANNOTATIONS_PER_REQUEST: usize = 50;

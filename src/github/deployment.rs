@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::client::{ApiError, Client};
-use crate::report::model::RunStatus;
+use crate::base::report::RunStatus;
 
 /// GitHub's limit on a deployment status `description`.
 const DESCRIPTION_LIMIT: usize = 140;

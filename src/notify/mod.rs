@@ -1,125 +1,144 @@
-//! SNS notifications about a deploy: which events notify (`notify-on`), the message a
-//! subscriber receives (JSON body, short subject, filterable attributes), and publishing it.
-//! A failed publish is the caller's warning and never changes the deploy's outcome.
-//! Owns: the notification format. Must not: decide pass/fail, print.
+//! SNS notifications about a deploy, as a reporter: the message a subscriber receives (JSON
+//! body, short subject, filterable attributes) and publishing it when `notify-on` asks for the
+//! event. A failed publish becomes a warning and never changes the outcome.
+//! Owns: the notification format and the SNS calls. Must not: decide pass/fail, touch a stage.
 
 pub mod sns;
 
-use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::time::Instant;
 
-use regex::Regex;
 use serde::Serialize;
 
-use crate::cli::Inputs;
-use crate::settings::InputError;
+use crate::base::Level;
+use crate::base::report::{DeployEntry, ImageReport, RunReport, Warning};
+use crate::env::Env;
+use crate::events::EventBus;
+use crate::redact::Redactor;
+use crate::settings::DeployPlan;
+pub use crate::settings::notify::{NotifyEvent, NotifySettings};
 
-/// What happened, as `notify-on` spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NotifyEvent {
-    Start,
-    Success,
-    Failure,
-    Rollback,
+/// The SNS reporter of one run: publishes the events `notify-on` asks for, about the plan's
+/// functions. Inactive without a topic, without targets, and in a dry run.
+#[derive(Debug)]
+pub struct Notifier {
+    plan: DeployPlan,
+    env: Env,
+    redactor: Redactor,
+    bus: EventBus,
+    /// When the run began, and when its deploy began: a notification's duration counts from
+    /// the deploy when there was one.
+    started: Instant,
+    deploy_started: Mutex<Option<Instant>>,
 }
 
-impl NotifyEvent {
-    pub const ALL: [NotifyEvent; 4] = [
-        NotifyEvent::Start,
-        NotifyEvent::Success,
-        NotifyEvent::Failure,
-        NotifyEvent::Rollback,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            NotifyEvent::Start => "start",
-            NotifyEvent::Success => "success",
-            NotifyEvent::Failure => "failure",
-            NotifyEvent::Rollback => "rollback",
+impl Notifier {
+    pub fn new(plan: &DeployPlan, env: &Env, redactor: &Redactor, bus: &EventBus) -> Notifier {
+        Notifier {
+            plan: plan.clone(),
+            env: env.clone(),
+            redactor: redactor.clone(),
+            bus: bus.clone(),
+            started: Instant::now(),
+            deploy_started: Mutex::new(None),
         }
     }
 
-    /// The `status` field and attribute: `started`, `succeeded`, `failed`, `rolled-back`.
-    pub fn status(self) -> &'static str {
-        match self {
-            NotifyEvent::Start => "started",
-            NotifyEvent::Success => "succeeded",
-            NotifyEvent::Failure => "failed",
-            NotifyEvent::Rollback => "rolled-back",
+    fn settings(&self) -> Option<&NotifySettings> {
+        self.plan
+            .notify
+            .as_ref()
+            .filter(|_| !self.plan.is_empty() && !self.plan.dry_run)
+    }
+
+    /// The deploy begins: `start` subscribers hear of it.
+    pub async fn deploy_started(&self, report: &mut RunReport) {
+        *self
+            .deploy_started
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+        self.publish(NotifyEvent::Start, report, None).await;
+    }
+
+    /// Publishes `event` about the run in `report` (`failed_step` names the deploy step that
+    /// failed, when one did). A failure becomes a warning in the report.
+    pub async fn publish(
+        &self,
+        event: NotifyEvent,
+        report: &mut RunReport,
+        failed_step: Option<&str>,
+    ) {
+        let Some(settings) = self.settings() else {
+            return;
+        };
+        if !settings.wants(event) {
+            return;
+        }
+        let since = self
+            .deploy_started
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or(self.started);
+        let entries: &[DeployEntry] = if event == NotifyEvent::Start {
+            &[]
+        } else {
+            &report.deploy
+        };
+        let first = entries.first();
+        let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        let notification = Notification {
+            status: event.status(),
+            environment: self.plan.environment.clone(),
+            functions: self.plan.targets.iter().map(|t| t.name.clone()).collect(),
+            version: first.and_then(|e| non_empty(&e.version)),
+            previous_version: first.and_then(|e| non_empty(&e.previous_version)),
+            alias: self
+                .plan
+                .targets
+                .first()
+                .map(|t| t.alias.clone())
+                .unwrap_or_default(),
+            code_sha256: first.map(|e| e.code_sha256.clone()).or_else(|| {
+                report
+                    .artifacts
+                    .as_ref()
+                    .and_then(|a| a.primary.as_ref())
+                    .map(|p| p.sha256.clone())
+            }),
+            image: report.image.clone(),
+            commit: report.commit.clone(),
+            run_url: report.run_url.clone(),
+            duration_ms: since.elapsed().as_millis() as u64,
+            failed_phase: failed_step
+                .map(str::to_owned)
+                .or_else(|| report.failed_phase.map(|p| p.name().to_owned())),
+            error: report.error.clone(),
+            deployments: if entries.len() > 1 {
+                entries.to_vec()
+            } else {
+                Vec::new()
+            },
+        };
+        let config =
+            crate::aws::sdk_config(&self.env, Some(&settings.region), None, &self.redactor).await;
+        match sns::publish(&config, settings, &notification, &self.redactor).await {
+            Ok(id) => self.bus.log(
+                Level::Info,
+                format!(
+                    "Notified {} ({}, message {id})",
+                    settings.topic_arn, notification.status
+                ),
+            ),
+            Err(err) => {
+                let message = format!("SNS notification not sent: {err}");
+                self.bus.log(Level::Warning, message.clone());
+                report.warnings.push(Warning {
+                    message,
+                    position: None,
+                });
+            }
         }
     }
-}
-
-/// `sns-topic-arn` and `notify-on`, resolved.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NotifySettings {
-    pub topic_arn: String,
-    /// The topic's region, from its ARN.
-    pub region: String,
-    pub events: BTreeSet<NotifyEvent>,
-}
-
-impl NotifySettings {
-    pub fn wants(&self, event: NotifyEvent) -> bool {
-        self.events.contains(&event)
-    }
-}
-
-/// Resolves the notification inputs; `None` when no topic is set.
-pub fn settings(inputs: &Inputs) -> Result<Option<NotifySettings>, InputError> {
-    let events = parse_notify_on(inputs.notify_on.as_deref())?;
-    let Some(arn) = inputs
-        .sns_topic_arn
-        .as_deref()
-        .map(str::trim)
-        .filter(|a| !a.is_empty())
-    else {
-        return Ok(None);
-    };
-    static TOPIC: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
-        Regex::new(
-            r"^arn:aws[a-z-]*:sns:([a-z]{2}(?:-[a-z]+)+-\d):\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$",
-        )
-        .expect("valid regex")
-    });
-    let captures = TOPIC.captures(arn).ok_or_else(|| {
-        InputError::new(
-            "sns-topic-arn",
-            format!("`{arn}` is not a valid SNS topic ARN"),
-        )
-        .with_hint("write `arn:aws:sns:<region>:<12-digit account>:<topic name>`")
-    })?;
-    Ok(Some(NotifySettings {
-        topic_arn: arn.to_owned(),
-        region: captures[1].to_owned(),
-        events,
-    }))
-}
-
-fn parse_notify_on(value: Option<&str>) -> Result<BTreeSet<NotifyEvent>, InputError> {
-    let Some(value) = value.filter(|v| !v.trim().is_empty()) else {
-        return Ok([
-            NotifyEvent::Success,
-            NotifyEvent::Failure,
-            NotifyEvent::Rollback,
-        ]
-        .into());
-    };
-    value
-        .split([',', '\n', ' '])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|word| {
-            NotifyEvent::ALL
-                .into_iter()
-                .find(|e| e.name() == word.to_ascii_lowercase())
-                .ok_or_else(|| {
-                    InputError::new("notify-on", format!("`{word}` is not an event"))
-                        .with_hint("list any of start, success, failure, rollback")
-                })
-        })
-        .collect()
 }
 
 /// The JSON body of a notification.
@@ -137,7 +156,7 @@ pub struct Notification {
     pub code_sha256: Option<String>,
     /// The container image of an image deploy: URI, repository, digest, pushed time.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<crate::report::model::ImageReport>,
+    pub image: Option<ImageReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -149,7 +168,7 @@ pub struct Notification {
     pub error: Option<String>,
     /// One entry per function, for multi-function deploys.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub deployments: Vec<crate::report::model::DeployEntry>,
+    pub deployments: Vec<DeployEntry>,
 }
 
 impl Notification {
@@ -196,18 +215,6 @@ fn truncate_subject(subject: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn notify_on_defaults_and_errors() {
-        let defaults = parse_notify_on(None).unwrap();
-        assert!(!defaults.contains(&NotifyEvent::Start));
-        assert_eq!(defaults.len(), 3);
-        assert_eq!(parse_notify_on(Some("start, failure")).unwrap().len(), 2);
-        assert_eq!(
-            parse_notify_on(Some("done")).unwrap_err().input,
-            "notify-on"
-        );
-    }
 
     #[test]
     fn subjects_are_short() {

@@ -4,8 +4,9 @@
 
 use aws_sdk_sns::types::MessageAttributeValue;
 
-use super::{Notification, NotifySettings};
+use super::Notification;
 use crate::redact::Redactor;
+use crate::settings::NotifySettings;
 
 /// Publishes and returns the message id, or a message describing why it failed.
 pub async fn publish(

@@ -1,13 +1,9 @@
 //! Lambda's package limits, checked before anything is uploaded: 250 MB unzipped (an error that
 //! lists the largest paths) and 50 MB zipped (above it the upload must go through S3).
-//! Owns: the limit values. Must not: read or write files.
+//! Owns: the checks (the values are `base::limits`). Must not: read or write files.
 
 use super::PackageError;
-
-/// Unzipped code (function and layers) may not exceed 250 MB.
-pub const MAX_UNZIPPED: u64 = 262_144_000;
-/// A zip uploaded directly may not exceed 50 MB.
-pub const MAX_DIRECT_UPLOAD: u64 = 52_428_800;
+pub use crate::base::limits::{MAX_DIRECT_UPLOAD, MAX_UNZIPPED};
 
 /// Fails when `entries` ((name, size) pairs) add up to more than 250 MB, listing the 10 largest.
 pub fn check_unzipped<'a>(

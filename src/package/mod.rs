@@ -1,10 +1,13 @@
 //! Turns buildspec artifacts into reproducible deployment zips (spec §8): selection with globs,
 //! base directories, exclusions and symlink rules; deterministic, parallel, streamed zipping
-//! with CodeSha256; Lambda's size limits. Owns: the zip files. Must not: run commands, call AWS.
+//! with CodeSha256; Lambda's size limits; the deployment package from `zip-file` or
+//! `package-directory` (`sources`); the artifact definitions the `package` command evaluates
+//! (`requests`). Owns: the zip files. Must not: run build commands (only `requests` asks the
+//! shell to expand a name), call AWS, print.
 
 pub mod archive;
-pub mod command;
 pub mod limits;
+pub mod requests;
 pub mod select;
 mod sources;
 
@@ -12,9 +15,9 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 
+use crate::base::Level;
+use crate::base::report::{ArtifactReport, ArtifactsReport};
 use crate::buildspec::model::ArtifactSpec;
-use crate::events::Level;
-use crate::report::model::{ArtifactReport, ArtifactsReport};
 
 pub use sources::{check_sources, deploy_package};
 

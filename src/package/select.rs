@@ -9,7 +9,7 @@ use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 use walkdir::WalkDir;
 
 use super::PackageError;
-use crate::events::Level;
+use crate::base::Level;
 
 /// What one zip entry holds.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,11 +5,11 @@
 use std::path::Path;
 
 use super::{ArtifactRequest, PackageError, PackageOptions, archive, limits, select};
+use crate::base::InputError;
+use crate::base::Level;
+use crate::base::diagnostic::Span;
+use crate::base::report::{ArtifactReport, ArtifactsReport};
 use crate::buildspec::model::{ArtifactSpec, At};
-use crate::diagnostic::Span;
-use crate::events::Level;
-use crate::report::model::{ArtifactReport, ArtifactsReport};
-use crate::settings::InputError;
 
 /// Checks, before anything runs, that the inputs name exactly one package source.
 pub fn check_sources(

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::report::model::RunReport;
+use crate::base::report::RunReport;
 use crate::report::workflow;
 
 /// The runner shows at most this many error (and warning) workflow annotations per step.

@@ -4,7 +4,8 @@
 
 use std::io::Write;
 
-use crate::events::{Event, Level, Reporter};
+use crate::base::Level;
+use crate::events::{Event, Reporter};
 use crate::redact::Redactor;
 use crate::report::workflow;
 

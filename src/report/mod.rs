@@ -1,17 +1,22 @@
-//! Renders one `RunReport` to every sink; sinks never decide pass or fail.
-//! Owns: the report file, the console log, workflow commands and step outputs.
+//! The reporters that write to the terminal and the runner's files, and the renderings they
+//! share with the GitHub and SNS reporters: the live console (`console`), plain messages
+//! (`terminal`), workflow commands and file commands (`workflow`, `files`), the job summary
+//! and check-run text (`summary`), annotations (`annotations`) and the report file. Sinks
+//! never decide pass or fail.
+//! Owns: stdout, stderr, the report file, GITHUB_OUTPUT, GITHUB_STATE, GITHUB_STEP_SUMMARY.
+//! Must not: run a stage, call AWS or GitHub.
 
 pub mod annotations;
 pub mod console;
-pub mod model;
+pub mod files;
 pub mod summary;
-pub mod test_reports;
+pub mod terminal;
 pub mod workflow;
 
 use std::path::Path;
 
+use crate::base::report::RunReport;
 use crate::redact::Redactor;
-use model::RunReport;
 
 /// Writes the report as JSON to `path`, redacted.
 pub fn write_report_file(

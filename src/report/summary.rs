@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::report::model::{
+use crate::base::report::{
     ArtifactReport, DeployEntry, ImageReport, PhaseReport, PhaseStatus, RunReport, RunStatus,
     TestReport,
 };
@@ -223,8 +223,21 @@ fn deploy_table(entries: &[DeployEntry]) -> String {
         "\n### Deploy\n\n| Function | Version | Alias | Previous version | Result |\n|---|---|---|---|---|\n",
     );
     for entry in entries {
+        // The version this run deployed: the one it published, else (unchanged code) the one
+        // the alias serves; a failure before publishing deployed none. The alias's version
+        // after a failure goes in the result, so the old version never reads as deployed.
+        let deployed = match (&entry.published_version, &entry.error) {
+            (Some(published), _) => published.as_str(),
+            (None, None) => entry.version.as_str(),
+            (None, Some(_)) => "",
+        };
+        let serving = if entry.version.is_empty() {
+            String::new()
+        } else {
+            format!(" (alias serves version {})", entry.version)
+        };
         let result = if let Some(error) = &entry.error {
-            format!("❌ {}", cell(&one_line(error)))
+            format!("❌ {}{serving}", cell(&one_line(error)))
         } else if entry.rolled_back {
             "↩️ rolled back".to_owned()
         } else if !entry.deployed {
@@ -236,7 +249,7 @@ fn deploy_table(entries: &[DeployEntry]) -> String {
             out,
             "| `{}` | {} | {} | {} | {result} |",
             entry.function_name,
-            or_dash(&entry.version),
+            or_dash(deployed),
             or_dash(&entry.alias),
             or_dash(&entry.previous_version),
         );

@@ -1,7 +1,7 @@
 //! The step outputs the action declares, in one list that `action.yml` must match (see
 //! `tests/action_yml.rs`). Exported buildspec variables become outputs too, under their own
 //! names; those are the user's, and are not listed here.
-//! Owns: output names and descriptions. Must not: write outputs (that is `report::workflow`).
+//! Owns: output names and descriptions. Must not: write outputs (that is `report::files`).
 
 /// Every output `(name, description)` the binary may write, besides exported variables.
 pub const OUTPUTS: &[(&str, &str)] = &[

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
+use crate::base::report::{TestFailure, TestReport};
 use crate::buildspec::model::ReportGroup;
-use crate::report::model::{TestFailure, TestReport};
 
 /// A report group that could not be read, as a warning for the summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,8 +190,8 @@ fn describe(message: &str, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::base::diagnostic::Span;
     use crate::buildspec::model::At;
-    use crate::diagnostic::Span;
 
     fn at(text: &str) -> At<String> {
         At::new(text.to_owned(), Span::default())

@@ -54,9 +54,15 @@ pub fn yaml_lines(source: &str) -> impl Iterator<Item = &str> {
 ///    |                 ^^^^^
 /// ```
 pub fn render(label: &str, message: &str, file: &str, source: &str, span: Span) -> String {
+    let place = format!("{file}:{}:{}", span.line, span.column);
+    render_at(label, message, &place, source, span)
+}
+
+/// `render`, with the place after `-->` spelt by the caller (for text that is not a file).
+pub fn render_at(label: &str, message: &str, place: &str, source: &str, span: Span) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{label}: {message}");
-    let _ = writeln!(out, "  --> {file}:{}:{}", span.line, span.column);
+    let _ = writeln!(out, "  --> {place}");
     let Some(text) = yaml_lines(source).nth(span.line.saturating_sub(1)) else {
         return out;
     };

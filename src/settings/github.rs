@@ -1,14 +1,91 @@
-//! What the run knows about its GitHub context: repository, API URL, the commit to report on
-//! (from the event payload), the check run's name and its idempotency key.
+//! The GitHub reporting inputs and context: the token, the check run's name and idempotency
+//! key, the commit to report on (from the event payload), `github-deployment`, and what `post`
+//! reads back from `GITHUB_STATE`.
 //! Owns: reading `GITHUB_*` variables and `GITHUB_EVENT_PATH`. Must not: call the API.
 
+use serde::Serialize;
 use serde_json::Value;
 
+use super::values;
+use crate::base::InputError;
+use crate::cli::{Command, Inputs};
 use crate::env::Env;
+use crate::redact::Secret;
+
+/// Everything the check run, the deployment and `post` need.
+#[derive(Debug, Clone, Serialize)]
+pub struct GithubSettings {
+    /// `github-token`, else `GITHUB_TOKEN`; blank counts as unset.
+    pub token: Option<Secret>,
+    pub check_name: Option<String>,
+    /// The repository and commit to report on, or why there are none.
+    pub context: Result<GithubContext, String>,
+    /// `GITHUB_REPOSITORY` and `GITHUB_API_URL`, for `post` (which needs no commit).
+    pub repository: Option<String>,
+    pub api_url: String,
+    /// `github-deployment` (`run` only).
+    pub deployment: bool,
+    /// `<run id>-<attempt>-<job>`: with the environment, the check run's `external_id`.
+    pub run_key: String,
+    /// `STATE_check_run_id` and `STATE_stop_reason`, for `post`.
+    pub recorded_check_run: Option<String>,
+    pub recorded_stop_reason: Option<String>,
+}
+
+impl GithubSettings {
+    /// `command` decides what is checked: `github-deployment` is used by `run` only and
+    /// checked by every command but `post`, which must never fail the job.
+    pub fn resolve(
+        inputs: &Inputs,
+        env: &Env,
+        command: Command,
+    ) -> Result<GithubSettings, InputError> {
+        let deployment = match command {
+            Command::Post => false,
+            _ => {
+                values::parse_bool(
+                    "github-deployment",
+                    inputs.github_deployment.as_deref(),
+                    false,
+                )? && command == Command::Run
+            }
+        };
+        Ok(GithubSettings {
+            token: inputs
+                .github_token
+                .clone()
+                .or_else(|| env.get("GITHUB_TOKEN").map(str::to_owned))
+                .filter(|t| !t.trim().is_empty())
+                .map(Secret::new),
+            check_name: inputs.check_name.clone(),
+            context: GithubContext::resolve(env, inputs.sha.as_deref()),
+            repository: env.get("GITHUB_REPOSITORY").map(str::to_owned),
+            api_url: env
+                .get("GITHUB_API_URL")
+                .unwrap_or(DEFAULT_API_URL)
+                .to_owned(),
+            deployment,
+            run_key: format!(
+                "{}-{}-{}",
+                env.get("GITHUB_RUN_ID").unwrap_or("local"),
+                env.get("GITHUB_RUN_ATTEMPT").unwrap_or("1"),
+                env.get("GITHUB_JOB").unwrap_or("job"),
+            ),
+            recorded_check_run: env.get("STATE_check_run_id").map(str::to_owned),
+            recorded_stop_reason: env.get("STATE_stop_reason").map(str::to_owned),
+        })
+    }
+
+    /// `<run id>-<attempt>-<job>-<environment>`: the same attempt of the same job finds its own
+    /// check run again; a re-run attempt gets a fresh one.
+    pub fn external_id(&self, environment: Option<&str>) -> String {
+        format!("{}-{}", self.run_key, environment.unwrap_or("default"))
+    }
+}
 
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GithubContext {
     pub api_url: String,
     /// `owner/repo`.
@@ -79,16 +156,16 @@ pub fn check_name(input: Option<&str>, environment: Option<&str>) -> String {
     }
 }
 
-/// `<run id>-<attempt>-<job>-<environment>`: the same attempt of the same job finds its own
-/// check run again; a re-run attempt gets a fresh one.
-pub fn external_id(env: &Env, environment: Option<&str>) -> String {
-    format!(
-        "{}-{}-{}-{}",
-        env.get("GITHUB_RUN_ID").unwrap_or("local"),
-        env.get("GITHUB_RUN_ATTEMPT").unwrap_or("1"),
-        env.get("GITHUB_JOB").unwrap_or("job"),
-        environment.unwrap_or("default")
-    )
+/// `https://github.com/o/r/actions/runs/<id>/attempts/<n>`, inside Actions.
+pub fn run_url(env: &Env) -> Option<String> {
+    let server = env.get("GITHUB_SERVER_URL").unwrap_or("https://github.com");
+    let repo = env.get("GITHUB_REPOSITORY")?;
+    let run = env.get("GITHUB_RUN_ID")?;
+    let mut url = format!("{server}/{repo}/actions/runs/{run}");
+    if let Some(attempt) = env.get("GITHUB_RUN_ATTEMPT") {
+        url.push_str(&format!("/attempts/{attempt}"));
+    }
+    Some(url)
 }
 
 #[cfg(test)]
@@ -127,6 +204,7 @@ mod tests {
             ("GITHUB_RUN_ATTEMPT", "2"),
             ("GITHUB_JOB", "ship"),
         ]);
-        assert_eq!(external_id(&env, Some("prod")), "9-2-ship-prod");
+        let settings = GithubSettings::resolve(&Inputs::default(), &env, Command::Build).unwrap();
+        assert_eq!(settings.external_id(Some("prod")), "9-2-ship-prod");
     }
 }

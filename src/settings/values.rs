@@ -1,45 +1,9 @@
-//! Typed settings resolved from `cli::Inputs` and the environment. Only resolved settings reach
-//! the stages. A bad value is an `InputError` that names the input and says what to do.
+//! Parsers for the value kinds every input uses: booleans and durations. A bad value is an
+//! `InputError` that names the input and says what to write instead.
 
-use std::fmt;
 use std::time::Duration;
 
-/// A problem with an input value. Exit status 2.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InputError {
-    /// The input's kebab-case name, e.g. `traffic-shift`.
-    pub input: String,
-    pub message: String,
-    /// What to do about it.
-    pub hint: Option<String>,
-}
-
-impl InputError {
-    pub fn new(input: &str, message: impl Into<String>) -> InputError {
-        InputError {
-            input: input.to_owned(),
-            message: message.into(),
-            hint: None,
-        }
-    }
-
-    pub fn with_hint(mut self, hint: impl Into<String>) -> InputError {
-        self.hint = Some(hint.into());
-        self
-    }
-}
-
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "input `{}`: {}", self.input, self.message)?;
-        if let Some(hint) = &self.hint {
-            write!(f, "\n\nhint: {hint}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for InputError {}
+use crate::base::InputError;
 
 /// Parses a boolean input: true/false, yes/no, 1/0, on/off (any case). Unset is `default`.
 pub fn parse_bool(input: &str, value: Option<&str>, default: bool) -> Result<bool, InputError> {
@@ -99,6 +63,56 @@ pub fn parse_duration(input: &str, value: &str) -> Result<Duration, InputError> 
     Ok(total)
 }
 
+/// Parses the `env-vars` input: `NAME=value` per line; blank lines and `#` comments skipped;
+/// quotes are kept as written (as CodeBuild's env-file does).
+pub fn parse_env_vars(text: &str) -> Result<Vec<(String, String)>, InputError> {
+    let mut vars = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let Some((name, value)) = line.split_once('=') else {
+            return Err(InputError::new(
+                "env-vars",
+                format!("line {} is `{trimmed}`; expected NAME=value", index + 1),
+            ));
+        };
+        let name = name.trim();
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+            && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
+        if !valid {
+            return Err(InputError::new(
+                "env-vars",
+                format!("line {}: `{name}` is not a valid variable name", index + 1),
+            ));
+        }
+        if name.starts_with("CODEBUILD_") {
+            return Err(InputError::new(
+                "env-vars",
+                format!(
+                    "line {}: `{name}` starts with CODEBUILD_, which is reserved",
+                    index + 1
+                ),
+            )
+            .with_hint("choose another name; CODEBUILD_ variables are set by the build itself"));
+        }
+        vars.push((name.to_owned(), value.to_owned()));
+    }
+    Ok(vars)
+}
+
+/// Serializes a duration as `90s` (for `--show-settings`).
+pub fn show_duration<S: serde::Serializer>(
+    value: &Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&format_args!("{}s", value.as_secs_f64()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +141,31 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "input `force`: `maybe` is not a boolean\n\nhint: use true or false"
+        );
+    }
+
+    #[test]
+    fn env_vars_input() {
+        let vars = parse_env_vars("# comment\nENV=prod\n\nQUOTED=\"x y\"\nEMPTY=\n").unwrap();
+        assert_eq!(
+            vars,
+            vec![
+                ("ENV".to_owned(), "prod".to_owned()),
+                ("QUOTED".to_owned(), "\"x y\"".to_owned()),
+                ("EMPTY".to_owned(), String::new())
+            ]
+        );
+        assert!(
+            parse_env_vars("CODEBUILD_X=1")
+                .unwrap_err()
+                .to_string()
+                .contains("reserved")
+        );
+        assert!(
+            parse_env_vars("no equals")
+                .unwrap_err()
+                .to_string()
+                .contains("line 1")
         );
     }
 }

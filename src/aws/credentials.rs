@@ -1,9 +1,10 @@
-//! AWS credentials and SDK configuration for the deploy: the SDK's default chain (which covers
-//! a previous `configure-aws-credentials` step), or, with `role-to-assume`, the runner's OIDC
-//! token exchanged through AssumeRoleWithWebIdentity. Credentials are re-minted whenever the
+//! AWS credentials and the one SDK configuration every caller uses (`sdk_config`): the SDK's
+//! default chain (which covers a previous `configure-aws-credentials` step), or, with
+//! `role-to-assume`, the runner's OIDC token exchanged through AssumeRoleWithWebIdentity. Credentials are re-minted whenever the
 //! SDK's identity cache finds them close to expiry, so a long traffic shift outlives a 1 h
 //! session. A refused assume-role names the token's `sub` and `aud` claims.
-//! Owns: token requests and STS calls. Must not: call Lambda, print.
+//! Owns: token requests and STS calls. Must not: call Lambda, print. Every token and key it
+//! mints is added to the `Redactor`, whose hook masks it in the job log.
 
 use std::time::SystemTime;
 
@@ -56,7 +57,6 @@ pub async fn sdk_config(
             sts: unsigned_sts(&base),
             http: reqwest::Client::new(),
             redactor: redactor.clone(),
-            env: env.clone(),
         }),
         _ => SharedCredentialsProvider::new(
             aws_config::sts::AssumeRoleProvider::builder(role)
@@ -78,22 +78,7 @@ pub async fn check(config: &SdkConfig) -> Result<(), String> {
         .provide_credentials()
         .await
         .map(|_| ())
-        .map_err(|err| error_chain(&err))
-}
-
-/// An error and its sources, joined with `: `.
-pub fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(inner) = source {
-        let next = inner.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = inner.source();
-    }
-    text
+        .map_err(|err| super::error::error_chain(&err))
 }
 
 fn static_credentials(env: &Env) -> Option<Credentials> {
@@ -135,7 +120,6 @@ struct OidcProvider {
     sts: aws_sdk_sts::Client,
     http: reqwest::Client,
     redactor: Redactor,
-    env: Env,
 }
 
 impl ProvideCredentials for OidcProvider {
@@ -153,7 +137,7 @@ impl OidcProvider {
             .fetch_token()
             .await
             .map_err(CredentialsError::provider_error)?;
-        crate::pipeline::mask(&self.env, &self.redactor, &token);
+        self.redactor.add(&token);
         let output = self
             .sts
             .assume_role_with_web_identity()
@@ -166,15 +150,15 @@ impl OidcProvider {
                 CredentialsError::provider_error(format!(
                     "AssumeRoleWithWebIdentity for `{}` was refused: {}; the token's claims: {}",
                     self.role_arn,
-                    crate::aws::describe(&err),
+                    super::error::describe(&err),
                     describe_claims(&token)
                 ))
             })?;
         let credentials = output.credentials().ok_or_else(|| {
             CredentialsError::provider_error("AssumeRoleWithWebIdentity returned no credentials")
         })?;
-        crate::pipeline::mask(&self.env, &self.redactor, credentials.secret_access_key());
-        crate::pipeline::mask(&self.env, &self.redactor, credentials.session_token());
+        self.redactor.add(credentials.secret_access_key());
+        self.redactor.add(credentials.session_token());
         let expiry = SystemTime::try_from(*credentials.expiration()).ok();
         Ok(Credentials::new(
             credentials.access_key_id(),
@@ -200,7 +184,12 @@ impl OidcProvider {
             .header("Accept", "application/json")
             .send()
             .await
-            .map_err(|e| format!("cannot request the OIDC token: {}", error_chain(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "cannot request the OIDC token: {}",
+                    super::error::error_chain(&e)
+                )
+            })?;
         let status = response.status();
         if !status.is_success() {
             return Err(format!(

@@ -1,4 +1,4 @@
-//! The one place that decides the process exit status.
+//! The process exit codes. Which one a run ends with is decided by `commands::Outcome` alone.
 
 /// How a run ended, as the process reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

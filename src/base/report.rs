@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::events::{Block, Phase, Position};
+use super::{Block, Phase, Position};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -113,6 +113,10 @@ pub struct DeployEntry {
     pub alias_arn: String,
     /// The version the alias points at after the deploy.
     pub version: String,
+    /// The version this run published, when it published one (it may not be the one the
+    /// alias serves: a failed smoke test or alarm leaves the alias where it was).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published_version: Option<String>,
     /// The version the alias pointed at before.
     pub previous_version: String,
     pub code_sha256: String,
@@ -209,6 +213,9 @@ pub struct RunReport {
     pub commit: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run_url: Option<String>,
+    /// The check run this run reported to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check_run_id: Option<u64>,
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub duration_ms: u64,
 }
@@ -219,6 +226,7 @@ impl RunReport {
             status: RunStatus::Succeeded,
             input_error: false,
             image: None,
+            check_run_id: None,
             command: command.to_owned(),
             environment: None,
             build_id: build_id.to_owned(),

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use granit_parser::{Event, Parser, ScalarStyle, ScanError};
 
-use crate::diagnostic::Span;
+use super::diagnostic::Span;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {

@@ -9,18 +9,15 @@ use std::path::Path;
 use std::time::Duration;
 
 use regex::Regex;
+use serde::Serialize;
 
-use crate::buildspec::yaml::{self, Kind, Node};
+use super::values;
+use crate::base::InputError;
+use crate::base::diagnostic::Span;
+use crate::base::suggest::nearest;
+use crate::base::yaml::{self, Kind, Node};
 use crate::cli::Inputs;
 use crate::env::Env;
-use crate::settings::{self, InputError};
-
-/// Lambda's limit for a direct (ZipFile) upload.
-pub const DIRECT_UPLOAD_LIMIT: u64 = 50 * 1024 * 1024;
-/// Lambda's limit for the unzipped code.
-pub const UNZIPPED_LIMIT: u64 = 262_144_000;
-/// The default bound on every wait.
-pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Keys a `targets` entry may have.
 const TARGET_KEYS: [&str; 8] = [
@@ -35,19 +32,14 @@ const TARGET_KEYS: [&str; 8] = [
 ];
 
 /// How traffic moves from the old version to the new one.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum TrafficShift {
+    #[default]
     AllAtOnce,
     /// `percent` of traffic for `wait`, then everything.
-    Canary {
-        percent: f64,
-        wait: Duration,
-    },
+    Canary { percent: f64, wait: Duration },
     /// `percent` more every `interval` until everything.
-    Linear {
-        percent: f64,
-        interval: Duration,
-    },
+    Linear { percent: f64, interval: Duration },
 }
 
 impl std::fmt::Display for TrafficShift {
@@ -65,7 +57,7 @@ impl std::fmt::Display for TrafficShift {
 }
 
 /// The invoke that must pass before traffic moves.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SmokeTest {
     /// Valid JSON, sent as it is.
     pub payload: String,
@@ -74,7 +66,7 @@ pub struct SmokeTest {
 }
 
 /// One function to deploy to.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FunctionTarget {
     /// As given: a name, or a full ARN.
     pub function: String,
@@ -90,14 +82,14 @@ pub struct FunctionTarget {
 }
 
 /// Where packages over 50 MB go.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct S3Location {
     pub bucket: String,
     pub prefix: String,
 }
 
 /// Everything the deploy needs, resolved before the build runs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeployPlan {
     /// The selected environment; `default` when none is needed.
     pub environment: String,
@@ -105,9 +97,30 @@ pub struct DeployPlan {
     pub targets: Vec<FunctionTarget>,
     pub force: bool,
     pub dry_run: bool,
+    #[serde(serialize_with = "values::show_duration")]
     pub wait_timeout: Duration,
     pub s3: Option<S3Location>,
-    pub notify: Option<crate::notify::NotifySettings>,
+    pub notify: Option<super::notify::NotifySettings>,
+}
+
+impl Default for DeployPlan {
+    fn default() -> Self {
+        DeployPlan {
+            environment: "default".to_owned(),
+            targets: Vec::new(),
+            force: false,
+            dry_run: false,
+            wait_timeout: crate::base::limits::DEFAULT_WAIT_TIMEOUT,
+            s3: None,
+            notify: None,
+        }
+    }
+}
+
+impl Serialize for TrafficShift {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 impl DeployPlan {
@@ -139,16 +152,16 @@ pub fn resolve(inputs: &Inputs, env: &Env, source_dir: &Path) -> Result<DeployPl
     Ok(DeployPlan {
         environment: environment.unwrap_or_else(|| "default".to_owned()),
         targets,
-        force: settings::parse_bool("force", inputs.force.as_deref(), false)?,
-        dry_run: settings::parse_bool("dry-run", inputs.dry_run.as_deref(), false)?,
+        force: values::parse_bool("force", inputs.force.as_deref(), false)?,
+        dry_run: values::parse_bool("dry-run", inputs.dry_run.as_deref(), false)?,
         wait_timeout: inputs
             .wait_timeout
             .as_deref()
-            .map(|v| settings::parse_duration("wait-timeout", v))
+            .map(|v| values::parse_duration("wait-timeout", v))
             .transpose()?
-            .unwrap_or(DEFAULT_WAIT_TIMEOUT),
+            .unwrap_or(crate::base::limits::DEFAULT_WAIT_TIMEOUT),
         s3: s3_location(inputs)?,
-        notify: crate::notify::settings(inputs)?,
+        notify: super::notify::settings(inputs)?,
     })
 }
 
@@ -351,18 +364,10 @@ fn load_targets(value: &str, source_dir: &Path) -> Result<TargetsSource, InputEr
     Ok(TargetsSource { origin, text, root })
 }
 
-/// An error in `targets` at a position, with the offending line.
+/// An error in `targets` at a position, drawn with the offending line and a caret.
 fn located(origin: &str, text: &str, line: usize, column: usize, message: &str) -> InputError {
-    let source_line = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
-    let location = if origin == "targets" {
-        format!("line {line}, column {column}")
-    } else {
-        format!("{origin}:{line}:{column}")
-    };
-    InputError::new(
-        "targets",
-        format!("{location}: {message}\n  {line} | {source_line}"),
-    )
+    let file = (origin != "targets").then_some(origin);
+    InputError::new("targets", message).at(file, text, Span::new(line, column, 1))
 }
 
 fn map_entries(node: &Node) -> &[(Node, Node)] {
@@ -568,15 +573,6 @@ fn scalar_text(node: &Node) -> Option<String> {
     node.as_str().map(|s| s.trim().to_owned())
 }
 
-fn nearest<'a>(word: &str, choices: &[&'a str]) -> Option<&'a str> {
-    choices
-        .iter()
-        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
-        .filter(|(distance, _)| *distance <= 3)
-        .min()
-        .map(|(_, c)| c)
-}
-
 /// A YAML map of strings (`develop: dev`), in order.
 fn parse_string_map(input: &str, text: &str) -> Result<Vec<(String, String)>, InputError> {
     let root = yaml::parse(text).map_err(|err| {
@@ -693,7 +689,7 @@ pub fn parse_traffic_shift(input: &str, value: &str) -> Result<TrafficShift, Inp
             if !(percent > 0.0 && percent < 100.0) {
                 return Err(bad("needs a percent above 0 and below 100"));
             }
-            let duration = settings::parse_duration(input, duration)
+            let duration = values::parse_duration(input, duration)
                 .map_err(|_| bad("has a duration that is not one (use 90s, 5m, 1h)"))?;
             Ok(if *kind == "canary" {
                 TrafficShift::Canary {
@@ -862,7 +858,12 @@ mod tests {
             &[],
         )
         .unwrap_err();
-        assert!(err.message.starts_with("line 2, column 3"), "{err}");
+        assert_eq!(
+            err.position().as_deref(),
+            Some("line 2, column 3 of `targets`"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("2 |   functon: a\n"), "{err}");
         assert!(err.message.contains("did you mean `function`"), "{err}");
 
         let err = resolve_with(&[("traffic-shift", "canary ten 5m")], &[]).unwrap_err();
