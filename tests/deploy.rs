@@ -3,10 +3,7 @@
 //! fault-injecting proxy) what moto cannot do. Function names are unique per test because
 //! every test shares one moto.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use base64::Engine as _;
 use lambda_pipeline::base::report::{ArtifactReport, RunReport};
@@ -21,74 +18,18 @@ use lambda_pipeline::settings::Settings;
 use serde_json::{Value, json};
 use sha2::Digest as _;
 
+use crate::harness::aws::{
+    alias, aws, aws_at, code_sha, create_function, handler_code, isolated_with, lambda_client,
+    unique, versions, write_zip,
+};
 use crate::harness::faults::{FaultProxy, Rule};
 use crate::harness::{Moto, Test, parse_file_commands};
 
-pub(crate) const ROLE: &str = "arn:aws:iam::123456789012:role/lambda-pipeline-tests";
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
-
-/// A name no other test uses: `<prefix>-<pid>-<n>`.
-pub(crate) fn unique(prefix: &str) -> String {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "{prefix}-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    )
-}
-
-/// Runs the aws CLI against moto and parses its JSON answer.
-pub(crate) fn aws(args: &[&str]) -> Value {
-    aws_at(Moto::shared(), args)
-}
-
-pub(crate) fn aws_at(moto: &Moto, args: &[&str]) -> Value {
-    let output = std::process::Command::new("aws")
-        .args(["--endpoint-url", &moto.endpoint()])
-        .args(args)
-        .envs(Moto::shared().env())
-        .output()
-        .expect("the aws CLI is required (pip install awscli)");
-    assert!(
-        output.status.success(),
-        "aws {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
-}
-
-/// The IAM role moto needs before it creates a function; created once.
-pub(crate) fn role() -> &'static str {
-    static CREATED: OnceLock<()> = OnceLock::new();
-    CREATED.get_or_init(|| {
-        let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-        aws(&[
-            "iam",
-            "create-role",
-            "--role-name",
-            "lambda-pipeline-tests",
-            "--assume-role-policy-document",
-            policy,
-        ]);
-    });
-    ROLE
-}
 
 /// A zip holding `files`, written under a temp dir, described as packaging would.
 pub(crate) fn package(files: &[(&str, &[u8])]) -> ArtifactReport {
-    let dir = tempfile::tempdir().unwrap().keep();
-    let path = dir.join("package.zip");
-    let mut writer = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored)
-        .last_modified_time(zip::DateTime::default());
-    let mut uncompressed = 0;
-    for (name, contents) in files {
-        writer.start_file(*name, options).unwrap();
-        writer.write_all(contents).unwrap();
-        uncompressed += contents.len() as u64;
-    }
-    writer.finish().unwrap();
+    let (path, uncompressed) = write_zip(files);
     describe_zip(&path, uncompressed)
 }
 
@@ -107,90 +48,7 @@ fn describe_zip(path: &Path, uncompressed: u64) -> ArtifactReport {
 }
 
 pub(crate) fn handler(version: &str) -> ArtifactReport {
-    let code =
-        format!("def lambda_handler(event, context):\n    return {{\"version\": \"{version}\"}}\n");
-    package(&[("lambda_function.py", code.as_bytes())])
-}
-
-pub(crate) fn lambda_client(config: &aws_config::SdkConfig) -> aws_sdk_lambda::Client {
-    aws_sdk_lambda::Client::new(config)
-}
-
-/// Creates a function running `handler("v0")`.
-pub(crate) async fn create_function(name: &str) {
-    let config = Moto::shared().sdk_config().await;
-    let zip = std::fs::read(handler("v0").zip).unwrap();
-    lambda_client(&config)
-        .create_function()
-        .function_name(name)
-        .runtime(aws_sdk_lambda::types::Runtime::Python312)
-        .role(role())
-        .handler("lambda_function.lambda_handler")
-        .code(
-            aws_sdk_lambda::types::FunctionCode::builder()
-                .zip_file(aws_sdk_lambda::primitives::Blob::new(zip))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("create {name}: {e:?}"));
-}
-
-/// Published version numbers of `name`.
-pub(crate) async fn versions(name: &str) -> Vec<String> {
-    let config = Moto::shared().sdk_config().await;
-    lambda_client(&config)
-        .list_versions_by_function()
-        .function_name(name)
-        .send()
-        .await
-        .unwrap()
-        .versions()
-        .iter()
-        .filter_map(|v| v.version().map(str::to_owned))
-        .filter(|v| v != "$LATEST")
-        .collect()
-}
-
-pub(crate) async fn code_sha(name: &str) -> String {
-    code_sha_of(name, None).await
-}
-
-/// The CodeSha256 of `$LATEST`, or of a published version.
-pub(crate) async fn code_sha_of(name: &str, version: Option<&str>) -> String {
-    let config = Moto::shared().sdk_config().await;
-    lambda_client(&config)
-        .get_function_configuration()
-        .function_name(name)
-        .set_qualifier(version.map(str::to_owned))
-        .send()
-        .await
-        .unwrap()
-        .code_sha256()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// `(version, routing weights, description)` of an alias, `None` when missing.
-pub(crate) async fn alias(name: &str, alias: &str) -> Option<(String, Vec<(String, f64)>, String)> {
-    let config = Moto::shared().sdk_config().await;
-    let found = lambda_client(&config)
-        .get_alias()
-        .function_name(name)
-        .name(alias)
-        .send()
-        .await
-        .ok()?;
-    let weights = found
-        .routing_config()
-        .and_then(|r| r.additional_version_weights())
-        .map(|w| w.iter().map(|(k, v)| (k.clone(), *v)).collect())
-        .unwrap_or_default();
-    Some((
-        found.function_version().unwrap_or_default().to_owned(),
-        weights,
-        found.description().unwrap_or_default().to_owned(),
-    ))
+    package(&[("lambda_function.py", handler_code(version).as_bytes())])
 }
 
 /// One in-process deploy run: inputs as the runner passes them, pointed at moto (or a proxy).
@@ -1384,55 +1242,6 @@ fn bad_input_invalid_arns() {
 }
 
 // ----- end to end, through the binary -----
-
-/// An isolated moto with a role and `functions` created, for seed buildspecs whose function
-/// names are fixed.
-/// Creates the role `ROLE` names in `moto`.
-pub(crate) fn create_role_at(moto: &Moto) {
-    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-    aws_at(
-        moto,
-        &[
-            "iam",
-            "create-role",
-            "--role-name",
-            "lambda-pipeline-tests",
-            "--assume-role-policy-document",
-            policy,
-        ],
-    );
-}
-
-pub(crate) fn isolated_with(functions: &[&str]) -> Moto {
-    let moto = Moto::isolated();
-    create_role_at(&moto);
-    for name in functions {
-        create_zip_function_at(&moto, name);
-    }
-    moto
-}
-
-/// A zip function running `handler("v0")` in `moto`.
-pub(crate) fn create_zip_function_at(moto: &Moto, name: &str) {
-    let zip = handler("v0");
-    aws_at(
-        moto,
-        &[
-            "lambda",
-            "create-function",
-            "--function-name",
-            name,
-            "--runtime",
-            "python3.12",
-            "--role",
-            ROLE,
-            "--handler",
-            "lambda_function.lambda_handler",
-            "--zip-file",
-            &format!("fileb://{}", zip.zip),
-        ],
-    );
-}
 
 fn copy_project(from: &Path, test: &Test) {
     for entry in walkdir::WalkDir::new(from) {

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::deploy::{ROLE, aws_at, create_role_at};
+use crate::harness::aws::{ROLE, aws_at, create_role_at, create_zip_function_at};
 use crate::harness::faults::FaultProxy;
 use crate::harness::{Moto, Output, Test};
 
@@ -234,7 +234,7 @@ fn an_image_for_a_zip_function_is_an_input_error() {
     let repository = "zip-target";
     let moto = moto_with_ecr(repository);
     push_manifest(&moto, repository, "v1", 3333);
-    crate::deploy::create_zip_function_at(&moto, "zip-fn");
+    create_zip_function_at(&moto, "zip-fn");
     let before = function_code(&moto, "zip-fn")["Configuration"]["CodeSha256"].clone();
     let out = image_run(
         &moto.endpoint(),

@@ -15,9 +15,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::conformance::{drain, wait_until};
-use crate::deploy::{aws, create_function, lambda_client, unique};
+use crate::harness::aws::{
+    alias, aws, code_sha_of, create_function, create_secret, lambda_client, put_parameter, unique,
+};
 use crate::harness::faults::{Fault, FaultProxy, Rule};
+use crate::harness::github::{FakeGithub, TOKEN, completion};
+use crate::harness::process::{drain, wait_until};
 use crate::harness::{Moto, Output, Test};
 
 /// `ci` runs by default, `full` with `LP_RELIABILITY=full`.
@@ -69,14 +72,14 @@ struct AliasSeen {
 
 fn alias_now(runtime: &tokio::runtime::Runtime, function: &str) -> AliasSeen {
     let (version, weights, _) = runtime
-        .block_on(crate::deploy::alias(function, "live"))
+        .block_on(alias(function, "live"))
         .expect("the alias exists");
     AliasSeen { version, weights }
 }
 
 /// The CodeSha256 of one published version, from moto.
 fn version_sha(runtime: &tokio::runtime::Runtime, function: &str, version: &str) -> String {
-    runtime.block_on(crate::deploy::code_sha_of(function, Some(version)))
+    runtime.block_on(code_sha_of(function, Some(version)))
 }
 
 /// A function with version 1 published and alias `live` on it, made directly in moto.
@@ -473,7 +476,7 @@ fn stop_run(i: usize, topic: &str, tally: &Mutex<StopTally>) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(5000 + i as u64);
     let point = STOP_POINTS[i % STOP_POINTS.len()];
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let github = runtime.block_on(crate::github::FakeGithub::start());
+    let github = runtime.block_on(FakeGithub::start());
     let name = function_with_live_alias(&runtime, "stop");
     let before = alias_now(&runtime, &name);
     let proxy = FaultProxy::start(&Moto::shared().endpoint()).with_lambda_guards();
@@ -503,7 +506,7 @@ fn stop_run(i: usize, topic: &str, tally: &Mutex<StopTally>) {
         .buildspec(&buildspec)
         .env("AWS_ENDPOINT_URL", &proxy.endpoint())
         .env("GITHUB_API_URL", &github.server.uri())
-        .input("github-token", crate::github::TOKEN)
+        .input("github-token", TOKEN)
         .input("function-name", &name)
         .input("traffic-shift", shift)
         .input("sns-topic-arn", topic)
@@ -568,7 +571,7 @@ fn stop_run(i: usize, topic: &str, tally: &Mutex<StopTally>) {
         assert_eq!(claimed, after.version, "the report lies; {context}");
     }
     let requests = runtime.block_on(github.validated_requests());
-    let completion = crate::github::completion(&requests);
+    let completion = completion(&requests);
     assert_eq!(completion.body["conclusion"], "cancelled", "{context}");
     let (published, warned) = notification_outcome(&proxy, &report, &context);
     let mut tally = tally.lock().unwrap();
@@ -646,11 +649,11 @@ fn secrets_never_leave_the_process_unmasked() {
     let multi = format!("first-line-{id}\nsecond-line-{id}");
     let whole = serde_json::json!({"user": "svc", "password": json_password}).to_string();
     runtime.block_on(async {
-        crate::conformance::put_parameter(&format!("/{id}/plain"), &plain).await;
-        crate::conformance::put_parameter(&format!("/{id}/multi"), &multi).await;
-        crate::conformance::create_secret(&id, &whole).await;
+        put_parameter(&format!("/{id}/plain"), &plain).await;
+        put_parameter(&format!("/{id}/multi"), &multi).await;
+        create_secret(&id, &whole).await;
     });
-    let github = runtime.block_on(crate::github::FakeGithub::start());
+    let github = runtime.block_on(FakeGithub::start());
     let name = function_with_live_alias(&runtime, "leak");
     let topic = topic();
     let proxy = FaultProxy::start(&Moto::shared().endpoint());
@@ -686,7 +689,7 @@ artifacts:
         .buildspec(&buildspec)
         .env("AWS_ENDPOINT_URL", &proxy.endpoint())
         .env("GITHUB_API_URL", &github.server.uri())
-        .input("github-token", crate::github::TOKEN)
+        .input("github-token", TOKEN)
         .input("function-name", &name)
         .input("sns-topic-arn", &topic)
         .input("notify-on", "failure")
@@ -695,7 +698,7 @@ artifacts:
     assert_eq!(out.code, 1, "{out}");
     let mut secrets: Vec<String> = vec![plain.clone(), json_password.clone(), whole.clone()];
     secrets.extend(multi.lines().map(str::to_owned));
-    secrets.push(crate::github::TOKEN.to_owned());
+    secrets.push(TOKEN.to_owned());
     // Printed inside JSON, the password has its quote and backslash escaped.
     secrets.push(
         serde_json::to_string(&json_password)

@@ -9,7 +9,9 @@ use std::process::Command;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-use crate::conformance::{assert_phases, assert_status, block_on, unique};
+use crate::harness::assert::{assert_phases, assert_status};
+use crate::harness::aws::unique;
+use crate::harness::process::block_on;
 use crate::harness::{Moto, Output, Test, repo_path};
 
 fn fixture(name: &str) -> PathBuf {

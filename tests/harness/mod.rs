@@ -1,10 +1,21 @@
-//! Test support: the `Test` builder that runs the binary in a temporary workspace, and the
-//! shared moto server.
+//! Test support shared by every suite: the `Test` builder that runs the binary in a temporary
+//! workspace, and its `Output`. Suites import helpers from here and never from each other:
+//!
+//! - `moto`: the shared (or an isolated) moto server;
+//! - `aws`: AWS set-up and inspection against moto (the aws CLI, roles, functions, secrets);
+//! - `github`: the fake GitHub REST API and the OpenAPI check of what it received;
+//! - `faults`: the fault-injecting proxy in front of moto;
+//! - `process`: child processes (pipes, waiting with a limit, pids);
+//! - `assert`: assertions on a run's report.
 
 #![allow(dead_code)]
 
+pub mod assert;
+pub mod aws;
 pub mod faults;
+pub mod github;
 pub mod moto;
+pub mod process;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
