@@ -1264,6 +1264,7 @@ fn sha_of(path: &Path) -> String {
 
 #[test]
 fn seed_lambda_cicd_buildspec_as_it_is_then_versioned_and_aliased() {
+    crate::harness::provision::require_program("zip", "apt-get install zip");
     let moto = isolated_with(&["my-lambda-function"]);
     let test = Test::new().aws().github_actions();
     copy_project(

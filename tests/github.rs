@@ -1,7 +1,7 @@
 //! Reporting to GitHub, end to end: the real binary against the fake GitHub REST API of
 //! `harness::github`, which records every request. Every recorded body is validated against
-//! GitHub's official OpenAPI description (npm `@octokit/openapi@23.0.2`, installed by
-//! `.ci/run`); a missing description fails the test.
+//! GitHub's official OpenAPI description (npm `@octokit/openapi@23.0.2`, which the harness
+//! installs on first use); a body that does not match fails the test.
 
 use std::time::{Duration, Instant};
 

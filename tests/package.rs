@@ -10,7 +10,7 @@ use base64::Engine;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::harness::{Output, Test};
+use crate::harness::{Output, Test, provision};
 
 /// The fixture tree of spec §12 G.
 fn g_tree(test: Test) -> Test {
@@ -63,7 +63,12 @@ fn run_tool(program: &str, args: &[&str]) -> String {
     let output = Command::new(program)
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("`{program}` is required for this test: {e}"));
+        .unwrap_or_else(|e| {
+            panic!(
+                "`{program}` is required for this test ({e}); zip, unzip and GNU time are Debian \
+                 packages: `apt-get install zip unzip time`"
+            )
+        });
     assert!(
         output.status.success(),
         "`{program} {}` failed:\n{}{}",
@@ -584,6 +589,7 @@ fn package_command_zips_a_directory() {
 /// A zip the buildspec built is described as it is: entries, sizes and CodeSha256 of its bytes.
 #[test]
 fn zip_file_is_taken_as_it_is() {
+    provision::require_program("zip", "apt-get install zip");
     let test = g_tree(Test::new());
     let ws = test.workspace();
     run_tool(

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::harness::assert::{assert_phases, assert_status};
 use crate::harness::aws::unique;
 use crate::harness::process::block_on;
-use crate::harness::{Moto, Output, Test, repo_path};
+use crate::harness::{Moto, Output, Test, provision, repo_path};
 
 fn fixture(name: &str) -> PathBuf {
     repo_path("tests/fixtures/seeds").join(name)
@@ -39,11 +39,11 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// Runs the real `aws` CLI against moto (test set-up only).
 fn aws_cli(args: &[&str]) -> String {
-    let output = Command::new("aws")
+    let output = Command::new(provision::aws_cli())
         .args(args)
         .envs(Moto::shared().env())
         .output()
-        .expect("the aws CLI is required (`pip install awscli`)");
+        .unwrap_or_else(|e| panic!("cannot run the aws CLI ({e})"));
     assert!(
         output.status.success(),
         "aws {args:?}: {}",
@@ -139,6 +139,7 @@ fn offline(test: Test) -> Test {
 
 #[test]
 fn seed_lambda_cicd_pipeline_deploys_the_zip_it_built() {
+    provision::require_program("zip", "apt-get install zip");
     let role = lambda_role();
     let before = block_on(create_function("my-lambda-function", &role));
     let test = offline(seed("lambda-cicd")).arg("build");

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
-use super::Moto;
+use super::{Moto, provision};
 
 /// The role every test function runs as; `role()` and `create_role_at` create it.
 pub const ROLE: &str = "arn:aws:iam::123456789012:role/lambda-pipeline-tests";
@@ -33,12 +33,12 @@ pub fn aws(args: &[&str]) -> Value {
 
 /// Runs the aws CLI against `moto` and parses its JSON answer.
 pub fn aws_at(moto: &Moto, args: &[&str]) -> Value {
-    let output = std::process::Command::new("aws")
+    let output = std::process::Command::new(provision::aws_cli())
         .args(["--endpoint-url", &moto.endpoint()])
         .args(args)
         .envs(Moto::shared().env())
         .output()
-        .expect("the aws CLI is required (pip install awscli)");
+        .unwrap_or_else(|e| panic!("cannot run the aws CLI ({e})"));
     assert!(
         output.status.success(),
         "aws {args:?} failed: {}",

@@ -1,20 +1,17 @@
 //! The GitHub REST API as the tests see it: an in-process fake (wiremock on 127.0.0.1) that
 //! records every request, and the check that each recorded body matches GitHub's official
-//! OpenAPI description (npm `@octokit/openapi@23.0.2`, installed by `.ci/run`); a missing
-//! description fails the test.
+//! OpenAPI description (npm `@octokit/openapi@23.0.2`, provisioned by `harness::provision`);
+//! a body that does not match fails the test.
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use std::path::PathBuf;
-
-use super::{Test, repo_path};
+use super::{Test, provision, repo_path};
 
 pub const HEAD_SHA: &str = "0123456789abcdef0123456789abcdef01234567";
 pub const TOKEN: &str = "ghs_FakeTokenForTests0123456789abcdef";
 pub const CHECK_RUN_ID: u64 = 17;
-const OPENAPI_VERSION: &str = "23.0.2";
 
 /// One request the fake received.
 #[derive(Debug, Clone)]
@@ -146,30 +143,17 @@ pub fn completion(requests: &[Recorded]) -> &Recorded {
         .unwrap_or_else(|| panic!("no completing PATCH in {requests:#?}"))
 }
 
-/// `GITHUB_OPENAPI_JSON`, else `.ci/cache/node_modules/@octokit/openapi/generated/api.github.com.json`.
-fn openapi_path() -> PathBuf {
-    let path = std::env::var_os("GITHUB_OPENAPI_JSON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            repo_path(".ci/cache/node_modules/@octokit/openapi/generated/api.github.com.json")
-        });
-    assert!(
-        path.is_file(),
-        "GitHub's OpenAPI description is missing at `{}`; install it with \
-         `npm install --prefix .ci/cache @octokit/openapi@{OPENAPI_VERSION}` (or run `.ci/run`), \
-         or point GITHUB_OPENAPI_JSON at `generated/api.github.com.json`",
-        path.display()
-    );
-    path
-}
-
 /// Runs the validator on `bodies`; returns whether they all passed, and its findings.
 pub fn run_validator(bodies: &[Value]) -> (bool, String) {
-    let spec = openapi_path();
+    let spec = provision::github_openapi_json();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("requests.json");
     std::fs::write(&file, serde_json::to_vec(bodies).unwrap()).unwrap();
-    let output = std::process::Command::new("python3")
+    let mut command = std::process::Command::new("python3");
+    if let Some(path) = provision::validator_pythonpath() {
+        command.env("PYTHONPATH", path);
+    }
+    let output = command
         .arg(repo_path("tests/fixtures/github/validate_requests.py"))
         .arg(&spec)
         .arg(&file)

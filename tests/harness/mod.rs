@@ -6,7 +6,8 @@
 //! - `github`: the fake GitHub REST API and the OpenAPI check of what it received;
 //! - `faults`: the fault-injecting proxy in front of moto;
 //! - `process`: child processes (pipes, waiting with a limit, pids);
-//! - `assert`: assertions on a run's report.
+//! - `assert`: assertions on a run's report;
+//! - `provision`: the outside tools the tests need, installed on first use when missing.
 
 #![allow(dead_code)]
 
@@ -16,6 +17,7 @@ pub mod faults;
 pub mod github;
 pub mod moto;
 pub mod process;
+pub mod provision;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -152,6 +154,12 @@ impl Test {
         if self.aws {
             for (key, value) in Moto::shared().env() {
                 command.env(key, value);
+            }
+            // Buildspecs call `aws`; when the machine has none, the provisioned one.
+            if let Some(dir) = provision::aws_cli_path_dir() {
+                let path = std::env::var_os("PATH").unwrap_or_default();
+                let paths = std::iter::once(dir).chain(std::env::split_paths(&path));
+                command.env("PATH", std::env::join_paths(paths).unwrap());
             }
         } else {
             // Any AWS call fails fast instead of reaching out.

@@ -1,8 +1,9 @@
 //! One real `moto_server` for the whole test binary, on 127.0.0.1 and a free port.
 //!
 //! Started on first use, switched to moto's Docker-free Lambda backend before anything is
-//! created, and stopped when the test process exits (a watcher shell kills it). If moto cannot
-//! start, the test that asked for it fails: tests never skip.
+//! created, and stopped when the test process exits (a watcher shell kills it). The
+//! `moto_server` on PATH, else the one `provision` installs. If moto cannot start, the test that
+//! asked for it fails: tests never skip.
 
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
@@ -39,8 +40,9 @@ impl Moto {
         let port = free_port();
         let log = std::env::temp_dir().join(format!("moto-{port}.log"));
         let script = format!(
-            "moto_server -H 127.0.0.1 -p {port} > '{}' 2>&1 & child=$!; \
+            "'{}' -H 127.0.0.1 -p {port} > '{}' 2>&1 & child=$!; \
              while kill -0 {parent} 2>/dev/null; do sleep 0.5; done; kill $child",
+            super::provision::moto_server().display(),
             log.display(),
             parent = std::process::id()
         );
@@ -52,15 +54,14 @@ impl Moto {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("moto_server is required: install it with `pip install 'moto[server]'`");
+            .expect("`sh` starts moto_server");
         std::mem::forget(_watcher);
         let moto = Moto { port };
         let deadline = Instant::now() + Duration::from_secs(60);
         while moto.get("/moto-api/").is_err() {
             assert!(
                 Instant::now() < deadline,
-                "moto_server did not answer on 127.0.0.1:{port} within 60 s; is it installed \
-                 (`pip install 'moto[server]'`)? log: {}",
+                "moto_server did not answer on 127.0.0.1:{port} within 60 s; log: {}",
                 std::fs::read_to_string(&log).unwrap_or_default()
             );
             std::thread::sleep(Duration::from_millis(100));
