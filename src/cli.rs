@@ -158,6 +158,16 @@ pub struct Inputs {
     /// JSON that the smoke test response must contain (a subset match).
     #[arg(long, global = true, value_name = "JSON")]
     pub smoke_test_expect: Option<String>,
+    /// Tenant to invoke the smoke test as, for a function with tenant isolation.
+    #[arg(long, global = true, value_name = "ID")]
+    pub smoke_test_tenant_id: Option<String>,
+    /// After a successful deploy, delete published versions beyond this many newest ones
+    /// (never a version an alias points at).
+    #[arg(long, global = true, value_name = "N")]
+    pub keep_versions: Option<String>,
+    /// latest-published to publish to $LATEST.PUBLISHED (Lambda Managed Instances).
+    #[arg(long, global = true, value_name = "TARGET")]
+    pub publish_to: Option<String>,
     /// Deploy even when the function already runs this exact code.
     #[arg(long, global = true, value_name = "BOOL")]
     pub force: Option<String>,

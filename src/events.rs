@@ -67,7 +67,7 @@ pub enum Event {
         message: String,
     },
     Deployed {
-        entry: DeployEntry,
+        entry: Box<DeployEntry>,
     },
     RolledBack {
         function: String,

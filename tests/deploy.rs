@@ -20,7 +20,7 @@ use sha2::Digest as _;
 
 use crate::harness::aws::{
     alias, aws, aws_at, code_sha, create_function, handler_code, isolated_with, lambda_client,
-    unique, versions, write_zip,
+    received, topic_with_queue, unique, versions, write_zip,
 };
 use crate::harness::faults::{FaultProxy, Rule};
 use crate::harness::{Moto, Test, parse_file_commands};
@@ -657,61 +657,6 @@ async fn smoke_test_mismatch_fails_before_traffic_moves() {
         "2",
         "traffic must not move"
     );
-}
-
-/// Creates an SNS topic with an SQS queue subscribed; returns (topic ARN, queue URL).
-fn topic_with_queue() -> (String, String) {
-    let topic = aws(&["sns", "create-topic", "--name", &unique("deploys")])["TopicArn"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let queue = aws(&["sqs", "create-queue", "--queue-name", &unique("inbox")])["QueueUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let queue_arn = aws(&[
-        "sqs",
-        "get-queue-attributes",
-        "--queue-url",
-        &queue,
-        "--attribute-names",
-        "QueueArn",
-    ])["Attributes"]["QueueArn"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    aws(&[
-        "sns",
-        "subscribe",
-        "--topic-arn",
-        &topic,
-        "--protocol",
-        "sqs",
-        "--notification-endpoint",
-        &queue_arn,
-    ]);
-    (topic, queue)
-}
-
-/// Every SNS envelope waiting in `queue`.
-fn received(queue: &str) -> Vec<Value> {
-    let answer = aws(&[
-        "sqs",
-        "receive-message",
-        "--queue-url",
-        queue,
-        "--max-number-of-messages",
-        "10",
-        "--wait-time-seconds",
-        "1",
-    ]);
-    answer["Messages"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|m| serde_json::from_str(m["Body"].as_str().unwrap()).unwrap())
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]

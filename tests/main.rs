@@ -8,6 +8,7 @@ mod action_yml;
 mod buildspec_errors;
 mod conformance;
 mod deploy;
+mod deploy_safety;
 mod github;
 mod harness;
 mod images;

@@ -283,6 +283,118 @@ fn heavy_faults_failed_runs_leave_the_alias_as_it_was() {
     fault_campaign("faults-60", 0.6, 9000, runs(12, 100));
 }
 
+// ---------------------------------------------------------------- 1b. versions that are Pending
+
+#[derive(Debug, Default)]
+struct PendingTally {
+    runs: usize,
+    succeeded_after_active: usize,
+    failed_version_alias_unchanged: usize,
+    pending_reads: usize,
+    smoke_tests: usize,
+}
+
+/// One `run` whose new version reads Pending for a seeded number of reads (as SnapStart and
+/// Managed Instances versions do), or ends Failed. Invariant: the alias is old or new, and
+/// nothing invokes or aliases the new version before it reads Active.
+fn pending_run(seed: u64, tally: &Mutex<PendingTally>) {
+    use rand::{Rng as _, SeedableRng as _};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let pending = rng.random_range(0..5usize);
+    let fails = rng.random_range(0..5) == 0;
+    let smoke = rng.random_bool(0.5);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let name = function_with_live_alias(&runtime, "pending");
+    let before = alias_now(&runtime, &name);
+    let proxy = FaultProxy::start(&Moto::shared().endpoint()).with_lambda_guards();
+    let reads = format!("/functions/{name}/configuration?Qualifier=2");
+    if pending > 0 {
+        proxy.rule(
+            Rule::on("GET", &reads)
+                .patch("State", serde_json::json!("Pending"))
+                .times(pending),
+        );
+    }
+    if fails {
+        proxy.rule(
+            Rule::on("GET", &reads)
+                .patch("State", serde_json::json!("Failed"))
+                .patch("StateReasonCode", serde_json::json!("SnapStartTimeout"))
+                .patch("StateReason", serde_json::json!("no snapshot")),
+        );
+    }
+    let mut test = project(&format!("pending {seed}"))
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint())
+        .input("function-name", &name)
+        .input("wait-timeout", "60s")
+        .arg("run");
+    if smoke {
+        test = test.input("smoke-test", "{}");
+    }
+    let out = test.run();
+    let context = format!("seed {seed}: {pending} Pending reads, fails {fails}\n{out}");
+    let after = alias_now(&runtime, &name);
+    let records = proxy.requests();
+    let touches = |r: &crate::harness::faults::Recorded| {
+        r.path.contains("/invocations") || (r.path.contains("/aliases/live") && r.method == "PUT")
+    };
+    let mut tally = tally.lock().unwrap();
+    if fails {
+        assert_eq!(out.code, 1, "{context}");
+        assert_eq!(after, before, "{context}");
+        assert!(!records.iter().any(touches), "{context}");
+        assert!(out.stderr.contains("SnapStartTimeout"), "{context}");
+        tally.failed_version_alias_unchanged += 1;
+    } else {
+        assert_eq!(out.code, 0, "{context}");
+        assert_eq!(after.version, "2", "{context}");
+        assert!(after.weights.is_empty(), "{context}");
+        let version_reads: Vec<usize> = records
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.method == "GET" && r.path.contains(&reads))
+            .map(|(i, _)| i)
+            .collect();
+        assert!(version_reads.len() > pending, "{context}");
+        let active = version_reads[pending];
+        let first_touch = records.iter().position(touches).expect("the alias moved");
+        assert!(
+            first_touch > active,
+            "version 2 was touched before it read Active; {context}"
+        );
+        tally.succeeded_after_active += 1;
+    }
+    tally.pending_reads += pending;
+    tally.smoke_tests += usize::from(smoke);
+    tally.runs += 1;
+}
+
+#[test]
+fn pending_versions_are_never_invoked_or_aliased_before_active() {
+    let count = runs(10, 50);
+    let tally = Mutex::new(PendingTally::default());
+    in_parallel(count, 3, |i| pending_run(11_000 + i as u64, &tally));
+    let tally = tally.into_inner().unwrap();
+    assert_eq!(tally.runs, count);
+    assert!(tally.pending_reads > 0, "no version was ever Pending");
+    record_tally(
+        "pending",
+        &[
+            format!("runs: {} (seeds 11000..{})", tally.runs, 11_000 + count),
+            format!(
+                "succeeded, alias on the new version, touched only after it read Active: {}",
+                tally.succeeded_after_active
+            ),
+            format!(
+                "version Failed, alias exactly as before, never touched: {}",
+                tally.failed_version_alias_unchanged
+            ),
+            format!("Pending reads injected: {}", tally.pending_reads),
+            format!("runs with a smoke test: {}", tally.smoke_tests),
+        ],
+    );
+}
+
 // ---------------------------------------------------------------- 3. concurrency
 
 #[derive(Debug, Default)]

@@ -131,6 +131,24 @@ pub struct DeployEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub duration_ms: u64,
+    /// The deployed version has a SnapStart snapshot.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub snap_start: bool,
+    /// How long the published version took to read Active, when it had to be waited for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active_wait_ms: Option<u64>,
+    /// The alias's provisioned concurrency, which the move allocated for the new version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioned_concurrency: Option<i32>,
+    /// The capacity provider of a function on Lambda Managed Instances.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity_provider: Option<String>,
+    /// Published versions deleted after the deploy (`keep-versions`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pruned_versions: Vec<String>,
+    /// Problems that did not fail the deploy, e.g. a version that could not be deleted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// The container image of an image deploy.

@@ -34,6 +34,14 @@ pub async fn run(context: &Context) -> Outcome {
         reporters.input_error(&err);
         return Outcome::InvalidInput;
     }
+    if command == Command::Run
+        && let Err(err) = deploy::preflight(&context.stage, &settings.env, &settings.deploy).await
+    {
+        let reporters = Reporters::quiet(context);
+        reporters.write_report_file(&failed_report(command, "INPUT_ERROR"));
+        reporters.input_error(&err);
+        return Outcome::InvalidInput;
+    }
     let reporters = Reporters::new(context);
     reporters.start(environment).await;
     if let Some(limit) = build.timeout {

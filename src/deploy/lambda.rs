@@ -1,8 +1,12 @@
 //! The deploy sequence for one function (DESIGN.md "Lambda deploy sequence"):
 //! GetFunction → wait until Active and not InProgress → compare CodeSha256 (unchanged: no
 //! upload and no publish, but make sure the alias points at the current version; `force`
-//! overrides) → UpdateFunctionCode (directly up to 50 MB, through S3 above) with the RevisionId
-//! → wait → PublishVersion with a CodeSha256 guard → smoke test → move the alias.
+//! overrides) → the account's storage checked → UpdateFunctionCode (directly up to the
+//! account's zipped limit, through S3 above) with the RevisionId → wait → PublishVersion with a
+//! CodeSha256 guard → wait until the version reads Active (SnapStart, Managed Instances) →
+//! smoke test (as the tenant, with tenant isolation) → move the alias → wait until its
+//! provisioned concurrency is READY (else move it back) → delete versions beyond
+//! `keep-versions`.
 //! Never changes the function's configuration: this is a code deploy.
 //! Owns: Lambda and S3 calls of one deploy. Must not: print, decide the exit status.
 
@@ -10,19 +14,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant as StdInstant};
 
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::PackageType;
+use aws_sdk_lambda::types::{FunctionVersionLatestPublished, PackageType};
 use base64::Engine as _;
 use tokio::time::Instant;
 
+use super::account::AccountLimits;
 use super::image::Image;
 use super::retry::{self, Limiter};
 use super::rollback::AliasRecord;
 use super::shift::{AliasMove, AliasState, Moved};
 use super::wait::{self, Settled};
 use super::{shift, smoke};
-use crate::base::limits::{
-    MAX_DIRECT_UPLOAD as DIRECT_UPLOAD_LIMIT, MAX_UNZIPPED as UNZIPPED_LIMIT,
-};
 use crate::base::report::{ArtifactReport, DeployEntry};
 use crate::cancel::CancelToken;
 use crate::events::{Event, EventBus};
@@ -36,6 +38,8 @@ pub struct Clients {
     pub lambda: aws_sdk_lambda::Client,
     pub s3: aws_sdk_s3::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// The account's limits in this region (`GetAccountSettings`, else the documented ones).
+    pub limits: AccountLimits,
 }
 
 impl Clients {
@@ -49,6 +53,7 @@ impl Clients {
             lambda: aws_sdk_lambda::Client::new(config),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(config),
+            limits: AccountLimits::documented("not read yet"),
         }
     }
 }
@@ -94,6 +99,15 @@ pub struct FunctionResult {
 /// The step name of a zip/image mismatch: an input error, not a deploy failure.
 pub const PACKAGE_TYPE_PHASE: &str = "package-type";
 
+/// What the function's configuration says about a new version.
+#[derive(Debug, Clone, Default)]
+struct Features {
+    /// Tenant isolation (`TenancyConfig`): every invoke needs a tenant id.
+    tenancy: bool,
+    /// The capacity provider of a function on Lambda Managed Instances.
+    capacity_provider: Option<String>,
+}
+
 /// A failed step and why.
 struct Failure {
     phase: &'static str,
@@ -132,6 +146,9 @@ pub async fn deploy(
         target: &target,
     };
     let result = deployer.sequence(&mut entry).await;
+    if matches!(result, Ok(Outcome::Succeeded)) && !shared.dry_run {
+        deployer.prune(&mut entry, false).await;
+    }
     entry.duration_ms = started.elapsed().as_millis() as u64;
     let (outcome, failed_phase) = match result {
         Ok(outcome) => (outcome, None),
@@ -143,7 +160,7 @@ pub async fn deploy(
     };
     if outcome != Outcome::Failed {
         shared.bus.emit(Event::Deployed {
-            entry: entry.clone(),
+            entry: Box::new(entry.clone()),
         });
     }
     FunctionResult {
@@ -214,16 +231,35 @@ impl Deployer<'_> {
 
     async fn sequence(&self, entry: &mut DeployEntry) -> Result<Outcome, Failure> {
         let package = &self.shared.package;
-        if package.uncompressed_size > UNZIPPED_LIMIT {
+        let limits = &self.clients.limits;
+        if package.uncompressed_size > limits.code_size_unzipped {
             return Err(Failure {
                 phase: "package",
                 message: format!(
-                    "the package unzips to {} bytes, over Lambda's limit of {UNZIPPED_LIMIT} bytes; exclude files from the artifacts",
-                    package.uncompressed_size
+                    "the package unzips to {} bytes, over Lambda's limit of {} bytes ({}); exclude files from the artifacts",
+                    package.uncompressed_size, limits.code_size_unzipped, limits.source
                 ),
             });
         }
-        let settled = self.current(entry).await?;
+        let (settled, features) = self.current(entry).await?;
+        if let Some(provider) = &features.capacity_provider {
+            entry.capacity_provider = Some(provider.clone());
+            self.progress(format!(
+                "runs on Lambda Managed Instances (capacity provider {provider}): a published version starts its instances before it is Active"
+            ));
+        }
+        if features.tenancy
+            && let Some(test) = &self.target.smoke_test
+            && test.tenant_id.is_none()
+        {
+            return Err(Failure {
+                phase: PACKAGE_TYPE_PHASE,
+                message: format!(
+                    "`{}` has tenant isolation: every invoke needs a tenant; set `smoke-test-tenant-id` for the smoke test",
+                    self.function()
+                ),
+            });
+        }
         let settled = self.wait_until_ready(settled).await?;
         let alias = self.alias_state().await?;
         entry.previous_version = alias
@@ -231,18 +267,30 @@ impl Deployer<'_> {
             .map(|a| a.version.clone())
             .unwrap_or_default();
         let unchanged = settled.code_sha256.as_deref() == Some(package.sha256.as_str());
+        let provisioned = self.provisioned_concurrency().await;
         if self.shared.dry_run {
-            self.describe_plan(unchanged, alias.as_ref());
+            self.describe_plan(unchanged, alias.as_ref(), provisioned);
+            self.prune(entry, true).await;
             entry.version = entry.previous_version.clone();
             return Ok(Outcome::Succeeded);
         }
         let version = if unchanged && !self.shared.force {
             self.progress(format!(
-                "code unchanged (CodeSha256 {}); nothing to upload or publish",
+                "code unchanged (CodeSha256 {}); nothing to upload",
                 package.sha256
             ));
             self.current_version(alias.as_ref(), entry).await?
         } else {
+            if self.shared.image.is_none() {
+                limits
+                    .check_storage(package.size)
+                    .map_err(|message| Failure {
+                        phase: "package",
+                        message: format!(
+                            "{message}; set `keep-versions` to delete old versions after each deploy, or delete unused versions"
+                        ),
+                    })?;
+            }
             let (revision, code_sha256) = self.upload(entry, settled.revision_id.clone()).await?;
             entry.deployed = true;
             if self.shared.image.is_some() {
@@ -253,6 +301,7 @@ impl Deployer<'_> {
             published
         };
         entry.version = version.clone();
+        self.wait_until_active(&version, entry).await?;
         let already_live = alias
             .as_ref()
             .is_some_and(|a| a.version == version && a.routing.is_empty());
@@ -278,11 +327,307 @@ impl Deployer<'_> {
             .map_err(fail("smoke-test"))?;
             self.progress("smoke test passed".to_owned());
         }
-        self.move_alias(entry, alias, &version).await
+        if let Some(count) = provisioned {
+            entry.provisioned_concurrency = Some(count);
+            self.progress(format!(
+                "alias `{}` has provisioned concurrency ({count}): moving it allocates {count} execution environments for version {version}",
+                self.target.alias
+            ));
+        }
+        let before = alias.clone();
+        let outcome = self.move_alias(entry, alias, &version).await?;
+        if outcome == Outcome::Succeeded && provisioned.is_some() {
+            self.wait_provisioned(entry, before, &version).await?;
+        }
+        Ok(outcome)
     }
 
-    /// GetFunction: the function's ARN and settle state. Refuses image functions.
-    async fn current(&self, entry: &mut DeployEntry) -> Result<Settled, Failure> {
+    /// Waits until the published `version` reads Active; records whether it has a SnapStart
+    /// snapshot and how long the wait took.
+    async fn wait_until_active(
+        &self,
+        version: &str,
+        entry: &mut DeployEntry,
+    ) -> Result<(), Failure> {
+        let progress = |message: String| self.progress(message);
+        let ready = wait::until_version_active(
+            &self.clients.lambda,
+            &self.shared.limiter,
+            self.function(),
+            version,
+            self.shared.wait_timeout,
+            &progress,
+        )
+        .await
+        .map_err(fail("version-active"))?;
+        entry.snap_start = ready.snap_start;
+        if !ready.waited.is_zero() {
+            entry.active_wait_ms = Some(ready.waited.as_millis() as u64);
+            self.progress(format!(
+                "version {version} is Active after {:.1}s{}",
+                ready.waited.as_secs_f64(),
+                if ready.snap_start {
+                    " (SnapStart snapshot taken)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        Ok(())
+    }
+
+    /// The alias's provisioned concurrency, when it has some (`None` when it has none, or when
+    /// it cannot be read: that only loses the wait for READY).
+    async fn provisioned_concurrency(&self) -> Option<i32> {
+        let result = retry::call(
+            &self.shared.limiter,
+            "GetProvisionedConcurrencyConfig",
+            self.deadline(),
+            || {
+                self.clients
+                    .lambda
+                    .get_provisioned_concurrency_config()
+                    .function_name(self.function())
+                    .qualifier(&self.target.alias)
+                    .send()
+            },
+        )
+        .await;
+        match result {
+            Ok(config) => config.requested_provisioned_concurrent_executions(),
+            Err(err) => {
+                if !matches!(
+                    err.code.as_deref(),
+                    Some(
+                        "ProvisionedConcurrencyConfigNotFoundException"
+                            | "ResourceNotFoundException"
+                    )
+                ) {
+                    tracing::debug!("provisioned concurrency not read: {}", err.message);
+                }
+                None
+            }
+        }
+    }
+
+    /// After a move onto an alias with provisioned concurrency: waits until Lambda reports it
+    /// READY for the new version. FAILED, or the wait running out, moves the alias back.
+    async fn wait_provisioned(
+        &self,
+        entry: &mut DeployEntry,
+        before: Option<AliasState>,
+        version: &str,
+    ) -> Result<(), Failure> {
+        let deadline = self.deadline();
+        let mut interval = Duration::from_millis(250);
+        let problem = loop {
+            let result = retry::call(
+                &self.shared.limiter,
+                "GetProvisionedConcurrencyConfig",
+                deadline,
+                || {
+                    self.clients
+                        .lambda
+                        .get_provisioned_concurrency_config()
+                        .function_name(self.function())
+                        .qualifier(&self.target.alias)
+                        .send()
+                },
+            )
+            .await;
+            let config = match result {
+                Ok(config) => config,
+                Err(err) => break err.message,
+            };
+            match config.status().map(|s| s.as_str()) {
+                Some("READY") => {
+                    self.progress(format!(
+                        "provisioned concurrency of alias `{}` is READY for version {version}",
+                        self.target.alias
+                    ));
+                    return Ok(());
+                }
+                Some("FAILED") => {
+                    break format!(
+                        "provisioned concurrency of alias `{}` FAILED for version {version}: {}",
+                        self.target.alias,
+                        config.status_reason().unwrap_or("Lambda gave no reason")
+                    );
+                }
+                status => {
+                    if tokio::time::Instant::now() + interval > deadline {
+                        break format!(
+                            "provisioned concurrency of alias `{}` was still {} after {}s; raise `wait-timeout`",
+                            self.target.alias,
+                            status.unwrap_or("unknown"),
+                            self.shared.wait_timeout.as_secs()
+                        );
+                    }
+                }
+            }
+            tokio::time::sleep(interval).await;
+            interval = (interval * 2).min(Duration::from_secs(5));
+        };
+        let Some(before) = before else {
+            return Err(fail("provisioned-concurrency")(format!(
+                "{problem}; alias `{}` had no earlier version to go back to",
+                self.target.alias
+            )));
+        };
+        let record = AliasRecord {
+            previous: None,
+            commit: self.shared.commit.clone(),
+            run_url: self.shared.run_url.clone(),
+        };
+        let moved_back = super::rollback::roll_back(
+            &self.clients.lambda,
+            &self.shared.limiter,
+            self.function(),
+            &self.target.alias,
+            record,
+            self.deadline(),
+        )
+        .await;
+        match moved_back {
+            Ok(rolled) => {
+                entry.version = rolled.to;
+                Err(fail("provisioned-concurrency")(format!(
+                    "{problem}; alias `{}` is back on version {}",
+                    self.target.alias, before.version
+                )))
+            }
+            Err(err) => Err(fail("provisioned-concurrency")(format!(
+                "{problem}; moving alias `{}` back to version {} failed too: {err}",
+                self.target.alias, before.version
+            ))),
+        }
+    }
+
+    /// `keep-versions`: deletes published versions beyond the N newest, never one an alias
+    /// points at (primary or weighted), `$LATEST`, the version deployed or the one it
+    /// replaced. In a dry run, says what it would delete. A failed deletion is a warning.
+    async fn prune(&self, entry: &mut DeployEntry, dry_run: bool) {
+        let Some(keep) = self.target.keep_versions else {
+            return;
+        };
+        let candidates = match self.prune_candidates(entry, keep as usize).await {
+            Ok(candidates) => candidates,
+            Err(err) => {
+                entry
+                    .warnings
+                    .push(format!("old versions were not pruned: {err}"));
+                return;
+            }
+        };
+        if candidates.is_empty() {
+            return;
+        }
+        if dry_run {
+            self.progress(format!(
+                "dry run: keep-versions {keep} would delete version(s) {}",
+                candidates.join(", ")
+            ));
+            return;
+        }
+        for version in candidates {
+            let result = retry::call(
+                &self.shared.limiter,
+                "DeleteFunction",
+                self.deadline(),
+                || {
+                    self.clients
+                        .lambda
+                        .delete_function()
+                        .function_name(self.function())
+                        .qualifier(&version)
+                        .send()
+                },
+            )
+            .await;
+            match result {
+                Ok(_) => entry.pruned_versions.push(version),
+                Err(err) => entry.warnings.push(format!(
+                    "version {version} was not deleted: {}",
+                    err.message
+                )),
+            }
+        }
+        if !entry.pruned_versions.is_empty() {
+            self.progress(format!(
+                "keep-versions {keep}: deleted version(s) {}",
+                entry.pruned_versions.join(", ")
+            ));
+        }
+    }
+
+    /// The published versions `prune` may delete, oldest first.
+    async fn prune_candidates(
+        &self,
+        entry: &DeployEntry,
+        keep: usize,
+    ) -> Result<Vec<String>, String> {
+        let mut versions: Vec<u64> = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = retry::call(
+                &self.shared.limiter,
+                "ListVersionsByFunction",
+                self.deadline(),
+                || {
+                    self.clients
+                        .lambda
+                        .list_versions_by_function()
+                        .function_name(self.function())
+                        .set_marker(marker.clone())
+                        .send()
+                },
+            )
+            .await
+            .map_err(|e| e.message)?;
+            versions.extend(
+                page.versions()
+                    .iter()
+                    .filter_map(|v| v.version()?.parse::<u64>().ok()),
+            );
+            marker = page.next_marker().map(str::to_owned);
+            if marker.is_none() {
+                break;
+            }
+        }
+        let mut protected: Vec<String> =
+            vec![entry.version.clone(), entry.previous_version.clone()];
+        let mut marker: Option<String> = None;
+        loop {
+            let page = retry::call(&self.shared.limiter, "ListAliases", self.deadline(), || {
+                self.clients
+                    .lambda
+                    .list_aliases()
+                    .function_name(self.function())
+                    .set_marker(marker.clone())
+                    .send()
+            })
+            .await
+            .map_err(|e| e.message)?;
+            for alias in page.aliases() {
+                protected.extend(alias.function_version().map(str::to_owned));
+                if let Some(weights) = alias
+                    .routing_config()
+                    .and_then(|r| r.additional_version_weights())
+                {
+                    protected.extend(weights.keys().cloned());
+                }
+            }
+            marker = page.next_marker().map(str::to_owned);
+            if marker.is_none() {
+                break;
+            }
+        }
+        Ok(prunable(versions, &protected, keep))
+    }
+
+    /// GetFunction: the function's ARN, settle state and features. Refuses a zip for an image
+    /// function and an image for a zip function.
+    async fn current(&self, entry: &mut DeployEntry) -> Result<(Settled, Features), Failure> {
         let function = retry::call(&self.shared.limiter, "GetFunction", self.deadline(), || {
             self.clients
                 .lambda
@@ -320,6 +665,15 @@ impl Deployer<'_> {
                 .unwrap_or("")
                 .to_owned();
         }
+        let features = Features {
+            tenancy: config
+                .tenancy_config()
+                .is_some_and(|t| t.tenant_isolation_mode().as_str() != "NONE"),
+            capacity_provider: config
+                .capacity_provider_config()
+                .and_then(|c| c.lambda_managed_instances_capacity_provider_config())
+                .map(|c| c.capacity_provider_arn().to_owned()),
+        };
         let image_function = config.package_type() == Some(&PackageType::Image);
         if image_function != self.shared.image.is_some() {
             return Err(Failure {
@@ -347,7 +701,7 @@ impl Deployer<'_> {
                 .map(|(_, hex)| hex.to_owned());
             settled.code_sha256 = resolved.or(settled.code_sha256);
         }
-        Ok(settled)
+        Ok((settled, features))
     }
 
     async fn alias_state(&self) -> Result<Option<AliasState>, Failure> {
@@ -455,7 +809,7 @@ impl Deployer<'_> {
         revision: Option<String>,
     ) -> Result<(Option<String>, Option<String>), Failure> {
         let package = &self.shared.package;
-        let through_s3 = package.needs_s3 || package.size > DIRECT_UPLOAD_LIMIT;
+        let through_s3 = package.needs_s3 || package.size > self.clients.limits.code_size_zipped;
         let mut request = self
             .clients
             .lambda
@@ -514,8 +868,8 @@ impl Deployer<'_> {
             return Err(Failure {
                 phase: "upload",
                 message: format!(
-                    "the package is {} bytes, over Lambda's 50 MB direct-upload limit, and `s3-bucket` is not set",
-                    package.size
+                    "the package is {} bytes, over the account's direct-upload limit of {} bytes ({}), and `s3-bucket` is not set",
+                    package.size, self.clients.limits.code_size_zipped, self.clients.limits.source
                 ),
             });
         };
@@ -588,11 +942,21 @@ impl Deployer<'_> {
                     .set_code_sha256(guard.clone())
                     .description(&description)
                     .set_revision_id(revision.clone())
+                    .set_publish_to(
+                        self.target
+                            .publish_to_latest_published
+                            .then_some(FunctionVersionLatestPublished::LatestPublished),
+                    )
                     .send()
             },
         )
         .await
-        .map_err(|e| fail("publish")(e.message))?;
+        .map_err(|e| {
+            fail("publish")(explain_publish_error(
+                self.shared.image.is_some(),
+                e.message,
+            ))
+        })?;
         let version = output.version().unwrap_or_default().to_owned();
         self.progress(format!("published version {version}"));
         Ok(version)
@@ -666,11 +1030,11 @@ impl Deployer<'_> {
         }
     }
 
-    fn describe_plan(&self, unchanged: bool, alias: Option<&AliasState>) {
+    fn describe_plan(&self, unchanged: bool, alias: Option<&AliasState>, provisioned: Option<i32>) {
         let package = &self.shared.package;
         let code = if unchanged && !self.shared.force {
             "code unchanged: no upload, no publish".to_owned()
-        } else if package.needs_s3 || package.size > DIRECT_UPLOAD_LIMIT {
+        } else if package.needs_s3 || package.size > self.clients.limits.code_size_zipped {
             format!(
                 "would upload {} bytes through S3 and publish a version",
                 package.size
@@ -693,10 +1057,42 @@ impl Deployer<'_> {
         } else {
             ""
         };
+        let allocation = provisioned
+            .map(|count| {
+                format!(
+                    "; the move allocates provisioned concurrency ({count}) for the new version"
+                )
+            })
+            .unwrap_or_default();
         self.progress(format!(
-            "dry run: {code}; {alias_text}{smoke}; nothing changed"
+            "dry run: {code}; {alias_text}{smoke}{allocation}; nothing changed"
         ));
     }
+}
+
+/// A PublishVersion refusal, with what to do when it is SnapStart's for an image.
+fn explain_publish_error(image: bool, message: String) -> String {
+    if image && message.contains("SnapStart") {
+        format!(
+            "{message}. An image function with SnapStart needs the image to allow it: add `LABEL com.amazonaws.lambda.feature.snapstart=\"Allow\"` to the Dockerfile, or implement the runtime's restore hooks (/restore/next)"
+        )
+    } else {
+        message
+    }
+}
+
+/// The versions beyond the `keep` newest that nothing protects, oldest first.
+fn prunable(mut versions: Vec<u64>, protected: &[String], keep: usize) -> Vec<String> {
+    versions.sort_unstable_by(|a, b| b.cmp(a));
+    versions.dedup();
+    let mut old: Vec<String> = versions
+        .into_iter()
+        .skip(keep)
+        .map(|v| v.to_string())
+        .filter(|v| !protected.contains(v))
+        .collect();
+    old.reverse();
+    old
 }
 
 /// Checks that every alarm exists, before anything changes.
@@ -723,5 +1119,35 @@ pub async fn check_alarms(
                 .collect::<Vec<_>>()
                 .join(", ")
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{explain_publish_error, prunable};
+
+    #[test]
+    fn a_snapstart_refusal_for_an_image_says_what_the_image_needs() {
+        let refused =
+            "publish: InvalidParameterValueException: SnapStart is not supported for this image"
+                .to_owned();
+        let explained = explain_publish_error(true, refused.clone());
+        assert!(explained.starts_with(&refused), "{explained}");
+        assert!(
+            explained.contains("LABEL com.amazonaws.lambda.feature.snapstart=\"Allow\""),
+            "{explained}"
+        );
+        assert_eq!(explain_publish_error(false, refused.clone()), refused);
+        assert_eq!(explain_publish_error(true, "other".to_owned()), "other");
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest_and_every_protected_version() {
+        let protected = vec!["2".to_owned(), "9".to_owned()];
+        assert_eq!(
+            prunable(vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10], &protected, 3),
+            ["1", "3", "4", "5", "6", "7"]
+        );
+        assert!(prunable(vec![1, 2], &protected, 5).is_empty());
     }
 }

@@ -8,6 +8,7 @@
 //! Owns: everything that changes Lambda. Must not: run the build, print, write workflow files,
 //! call GitHub or SNS, decide the exit code.
 
+pub mod account;
 pub mod image;
 pub mod lambda;
 pub mod retry;
@@ -22,10 +23,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::base::Level;
 use crate::base::report::{
     ArtifactReport, DeployEntry, ImageReport, RunReport, RunStatus, Warning,
 };
+use crate::base::{InputError, Level};
 use crate::env::Env;
 use crate::events::{Event, StageContext};
 use crate::settings::Workflow;
@@ -76,7 +77,12 @@ impl ClientCache {
                 crate::aws::sdk_config(env, key.0.as_deref(), key.1.as_deref(), &ctx.redactor)
                     .await;
             let result = match crate::aws::credentials::check(&config).await {
-                Ok(()) => Ok(lambda::Clients::new(&config)),
+                Ok(()) => {
+                    let mut clients = lambda::Clients::new(&config);
+                    let deadline = Instant::now() + plan.wait_timeout;
+                    clients.limits = account::read(&clients.lambda, limiter, deadline).await;
+                    Ok(clients)
+                }
                 Err(err) => Err(format!("cannot get AWS credentials: {err}")),
             };
             clients.insert(key, result);
@@ -105,6 +111,55 @@ impl ClientCache {
             .cloned()
             .unwrap_or_else(|| Err("no AWS clients".to_owned()))
     }
+}
+
+/// Before anything runs: a smoke test against a function with tenant isolation needs a tenant
+/// (`smoke-test-tenant-id`). Reads each such target's configuration; a function that cannot be
+/// read is left to the deploy to report.
+pub async fn preflight(ctx: &StageContext, env: &Env, plan: &DeployPlan) -> Result<(), InputError> {
+    for target in &plan.targets {
+        let Some(test) = &target.smoke_test else {
+            continue;
+        };
+        if test.tenant_id.is_some() {
+            continue;
+        }
+        let config = crate::aws::sdk_config(
+            env,
+            target.region.as_deref(),
+            target.role_to_assume.as_deref(),
+            &ctx.redactor,
+        )
+        .await;
+        let client = aws_sdk_lambda::Client::new(&config);
+        // One attempt, briefly: this only looks ahead; the deploy reports a function it
+        // cannot reach.
+        let read = tokio::time::timeout(
+            Duration::from_secs(10),
+            client
+                .get_function_configuration()
+                .function_name(&target.function)
+                .send(),
+        )
+        .await
+        .map_err(|_| ())
+        .and_then(|r| r.map_err(|_| ()));
+        let isolated = read.ok().is_some_and(|c| {
+            c.tenancy_config()
+                .is_some_and(|t| t.tenant_isolation_mode().as_str() != "NONE")
+        });
+        if isolated {
+            return Err(InputError::new(
+                "smoke-test-tenant-id",
+                format!(
+                    "`{}` has tenant isolation, so the smoke test must name the tenant to invoke as",
+                    target.name
+                ),
+            )
+            .with_hint("set `smoke-test-tenant-id` (or `smoke-test-tenant-id:` in the target), or remove `smoke-test`"));
+        }
+    }
+    Ok(())
 }
 
 /// What a deploy sends to Lambda.
@@ -248,7 +303,7 @@ pub async fn run(
     let results: Vec<lambda::FunctionResult> = results.into_iter().flatten().collect();
     let mut outcome = summarize(&results);
     outcome.image = image_report;
-    outcome.warnings = image_warnings;
+    outcome.warnings.splice(0..0, image_warnings);
     outcome.duration = started.elapsed();
     outcome
 }
@@ -428,6 +483,15 @@ fn summarize(results: &[lambda::FunctionResult]) -> DeployOutcome {
     };
     let mut outcome = DeployOutcome::new(status);
     outcome.entries = results.iter().map(|r| r.entry.clone()).collect();
+    outcome.warnings = results
+        .iter()
+        .flat_map(|r| {
+            r.entry
+                .warnings
+                .iter()
+                .map(|w| format!("`{}`: {w}", r.entry.function_name))
+        })
+        .collect();
     outcome.input_error = results
         .iter()
         .any(|r| r.failed_phase == Some(lambda::PACKAGE_TYPE_PHASE));
@@ -479,6 +543,12 @@ pub fn describe(plan: &DeployPlan) -> String {
                 format!(", alarms {}", target.alarms.join(", "))
             },
         ));
+        if let Some(keep) = target.keep_versions {
+            lines.push(format!("    keep the {keep} newest published versions"));
+        }
+        if target.publish_to_latest_published {
+            lines.push("    publish to $LATEST.PUBLISHED".to_owned());
+        }
     }
     if plan.force {
         lines.push("  force: deploy even when the code is unchanged".to_owned());

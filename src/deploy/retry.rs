@@ -1,6 +1,7 @@
 //! Pacing and retrying of Lambda control-plane calls: one `Limiter` per run keeps every call,
 //! over all functions deployed concurrently, within 10 per second; `call` retries throttling,
-//! 5xx and update conflicts with jittered exponential backoff, up to a deadline.
+//! 5xx, update conflicts and not-yet-ready versions with jittered exponential backoff, up to a
+//! deadline.
 //! Owns: the call budget and the retry policy. Must not: know what a call does.
 
 use std::collections::VecDeque;
@@ -112,7 +113,9 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(millis)
 }
 
-/// Throttling, server errors and update conflicts are worth another try.
+/// Throttling, server errors, update conflicts and a version that is not ready yet
+/// (`SnapStartNotReadyException`, `ResourceNotReadyException` while a SnapStart or Managed
+/// Instances version becomes Active) are worth another try.
 ///
 /// moto answers a conflicting update with `ConflictException` where Lambda says
 /// `ResourceConflictException`; both mean "an update is in progress, try again".
@@ -131,6 +134,8 @@ fn is_retryable<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
                     | "ConflictException"
                     | "ServiceException"
                     | "EC2ThrottledException"
+                    | "SnapStartNotReadyException"
+                    | "ResourceNotReadyException"
                     | "InternalFailure"
                     | "ServiceUnavailable"
             )

@@ -24,6 +24,7 @@ pub async fn run(
             .invoke()
             .function_name(function)
             .qualifier(version)
+            .set_tenant_id(test.tenant_id.clone())
             .payload(Blob::new(test.payload.as_bytes()))
             .send()
     })

@@ -2,6 +2,7 @@
 //! InProgress. Polls GetFunctionConfiguration with growing intervals, through the shared
 //! limiter, until `wait-timeout`; the timeout message names the state the function was stuck
 //! in, and a Failed update names Lambda's reason.
+//! `until_version_active` waits the same way for a published version to read Active.
 //! Owns: polling. Must not: change the function.
 
 use std::time::Duration;
@@ -129,5 +130,93 @@ pub async fn until_ready(
             revision_id: config.revision_id().map(str::to_owned),
             code_sha256: config.code_sha256().map(str::to_owned),
         };
+    }
+}
+
+/// A published version that reads Active.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionReady {
+    /// How long it took to read Active (zero when it already was).
+    pub waited: Duration,
+    /// The version has a SnapStart snapshot (`SnapStart.OptimizationStatus` On).
+    pub snap_start: bool,
+}
+
+/// Polls the published `version` (GetFunctionConfiguration with its qualifier) until its
+/// `State` is Active: a SnapStart or Managed Instances version is Pending while its snapshot or
+/// instances are made. Starts at 100 ms and backs off to 5 s (the AWS waiter
+/// `published-version-active` polls every 5 s), bounded by `timeout`. `Failed` is an error with
+/// Lambda's `StateReasonCode` and `StateReason`.
+pub async fn until_version_active(
+    client: &aws_sdk_lambda::Client,
+    limiter: &Limiter,
+    function: &str,
+    version: &str,
+    timeout: Duration,
+    progress: &(dyn Fn(String) + Send + Sync),
+) -> Result<VersionReady, String> {
+    let started = Instant::now();
+    let deadline = started + timeout;
+    let mut interval = Duration::from_millis(100);
+    let mut announced = false;
+    loop {
+        let config = retry::call(limiter, "GetFunctionConfiguration", deadline, || {
+            client
+                .get_function_configuration()
+                .function_name(function)
+                .qualifier(version)
+                .send()
+        })
+        .await
+        .map_err(|e| e.message)?;
+        let snap_start = config
+            .snap_start()
+            .and_then(|s| s.optimization_status())
+            .is_some_and(|s| s.as_str() == "On");
+        match config.state() {
+            None | Some(State::Active | State::Inactive) => {
+                return Ok(VersionReady {
+                    waited: if announced {
+                        started.elapsed()
+                    } else {
+                        Duration::ZERO
+                    },
+                    snap_start,
+                });
+            }
+            Some(State::Failed) => {
+                return Err(format!(
+                    "version {version} did not become Active: State `Failed`, {}: {}",
+                    config
+                        .state_reason_code()
+                        .map(|c| c.as_str())
+                        .unwrap_or("no StateReasonCode"),
+                    config.state_reason().unwrap_or("Lambda gave no reason")
+                ));
+            }
+            Some(state) => {
+                if !announced {
+                    progress(format!(
+                        "waiting for version {version} to become Active (State `{}`{})",
+                        state.as_str(),
+                        if snap_start {
+                            ", SnapStart snapshot"
+                        } else {
+                            ""
+                        }
+                    ));
+                    announced = true;
+                }
+                if Instant::now() + interval > deadline {
+                    return Err(format!(
+                        "version {version} was still in State `{}` after {}s; raise `wait-timeout` or look at the version in the console",
+                        state.as_str(),
+                        timeout.as_secs()
+                    ));
+                }
+            }
+        }
+        tokio::time::sleep(interval).await;
+        interval = (interval * 2).min(Duration::from_secs(5));
     }
 }

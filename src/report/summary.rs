@@ -76,6 +76,11 @@ pub fn markdown(report: &RunReport) -> String {
     }
     if !report.deploy.is_empty() {
         out.push_str(&deploy_table(&report.deploy));
+        let notes = deploy_notes(&report.deploy);
+        if !notes.is_empty() {
+            out.push('\n');
+            out.push_str(&notes);
+        }
     }
     if !report.test_reports.is_empty() {
         out.push_str(&test_section(&report.test_reports));
@@ -255,6 +260,55 @@ fn deploy_table(entries: &[DeployEntry]) -> String {
         );
     }
     out
+}
+
+/// What a reader should know about each deployed version beyond the table: a SnapStart
+/// snapshot and the wait for Active, provisioned concurrency the move allocated, Managed
+/// Instances, versions deleted by `keep-versions`.
+fn deploy_notes(entries: &[DeployEntry]) -> String {
+    let mut notes = Vec::new();
+    for entry in entries {
+        let name = &entry.function_name;
+        let version = entry
+            .published_version
+            .as_deref()
+            .unwrap_or(entry.version.as_str());
+        let waited = entry
+            .active_wait_ms
+            .map(|ms| format!("; Active after {}", duration(ms)))
+            .unwrap_or_default();
+        if entry.snap_start {
+            notes.push(format!(
+                "`{name}` version {version} has a SnapStart snapshot{waited}"
+            ));
+        } else if !waited.is_empty() {
+            notes.push(format!(
+                "`{name}` version {version} was Pending before it read Active{waited}"
+            ));
+        }
+        if let Some(provider) = &entry.capacity_provider {
+            notes.push(format!(
+                "`{name}` runs on Lambda Managed Instances (capacity provider `{provider}`)"
+            ));
+        }
+        if let Some(count) = entry.provisioned_concurrency {
+            notes.push(format!(
+                "moving alias `{}` of `{name}` allocated provisioned concurrency ({count}) for version {version}",
+                entry.alias
+            ));
+        }
+        if !entry.pruned_versions.is_empty() {
+            notes.push(format!(
+                "`{name}`: deleted version(s) {} (`keep-versions`)",
+                entry.pruned_versions.join(", ")
+            ));
+        }
+    }
+    notes
+        .iter()
+        .map(|note| format!("- {note}\n"))
+        .collect::<Vec<_>>()
+        .concat()
 }
 
 fn test_section(reports: &[TestReport]) -> String {

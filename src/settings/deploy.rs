@@ -20,7 +20,7 @@ use crate::cli::Inputs;
 use crate::env::Env;
 
 /// Keys a `targets` entry may have.
-const TARGET_KEYS: [&str; 8] = [
+const TARGET_KEYS: [&str; 11] = [
     "function",
     "alias",
     "region",
@@ -28,7 +28,10 @@ const TARGET_KEYS: [&str; 8] = [
     "traffic-shift",
     "smoke-test",
     "smoke-test-expect",
+    "smoke-test-tenant-id",
     "alarms",
+    "keep-versions",
+    "publish-to",
 ];
 
 /// How traffic moves from the old version to the new one.
@@ -63,6 +66,8 @@ pub struct SmokeTest {
     pub payload: String,
     /// A JSON subset the response must contain.
     pub expect: Option<serde_json::Value>,
+    /// The tenant to invoke as, for a function with tenant isolation (`TenancyConfig`).
+    pub tenant_id: Option<String>,
 }
 
 /// One function to deploy to.
@@ -79,6 +84,12 @@ pub struct FunctionTarget {
     pub traffic_shift: TrafficShift,
     pub smoke_test: Option<SmokeTest>,
     pub alarms: Vec<String>,
+    /// After a successful deploy, delete published versions beyond the N newest (never an
+    /// aliased one, the one deployed or the one it replaced).
+    pub keep_versions: Option<u32>,
+    /// Publish to `$LATEST.PUBLISHED` (PublishVersion's `PublishTo`), for Lambda Managed
+    /// Instances.
+    pub publish_to_latest_published: bool,
 }
 
 /// Where packages over 50 MB go.
@@ -166,13 +177,18 @@ pub fn resolve(inputs: &Inputs, env: &Env, source_dir: &Path) -> Result<DeployPl
 }
 
 /// Values from plain inputs that every target starts from.
+#[derive(Clone)]
 struct TargetDefaults {
     alias: String,
     region: Option<String>,
     role_to_assume: Option<String>,
     traffic_shift: TrafficShift,
     smoke_test: Option<SmokeTest>,
+    /// `smoke-test-tenant-id`, kept apart so a target's own `smoke-test` gets it too.
+    tenant_id: Option<String>,
     alarms: Vec<String>,
+    keep_versions: Option<u32>,
+    publish_to_latest_published: bool,
 }
 
 impl TargetDefaults {
@@ -193,6 +209,15 @@ impl TargetDefaults {
                 )
             })
             .transpose()?;
+        let tenant_id = inputs
+            .smoke_test_tenant_id
+            .as_deref()
+            .map(|t| parse_tenant_id("smoke-test-tenant-id", t))
+            .transpose()?;
+        let smoke_test = smoke_test.map(|test| SmokeTest {
+            tenant_id: tenant_id.clone(),
+            ..test
+        });
         if smoke_test.is_none() && inputs.smoke_test_expect.is_some() {
             return Err(
                 InputError::new("smoke-test-expect", "is set but `smoke-test` is not").with_hint(
@@ -219,7 +244,19 @@ impl TargetDefaults {
                 .transpose()?
                 .unwrap_or(TrafficShift::AllAtOnce),
             smoke_test,
+            tenant_id,
             alarms: inputs.alarms.as_deref().map(split_list).unwrap_or_default(),
+            keep_versions: inputs
+                .keep_versions
+                .as_deref()
+                .map(|n| parse_keep_versions("keep-versions", n))
+                .transpose()?,
+            publish_to_latest_published: inputs
+                .publish_to
+                .as_deref()
+                .map(|v| parse_publish_to("publish-to", v))
+                .transpose()?
+                .unwrap_or(false),
         })
     }
 
@@ -234,6 +271,8 @@ impl TargetDefaults {
             traffic_shift: self.traffic_shift.clone(),
             smoke_test: self.smoke_test.clone(),
             alarms: self.alarms.clone(),
+            keep_versions: self.keep_versions,
+            publish_to_latest_published: self.publish_to_latest_published,
         })
     }
 }
@@ -450,14 +489,7 @@ fn target_entry(
         }
     };
     let mut functions = Vec::new();
-    let mut settings = TargetDefaults {
-        alias: defaults.alias.clone(),
-        region: defaults.region.clone(),
-        role_to_assume: defaults.role_to_assume.clone(),
-        traffic_shift: defaults.traffic_shift.clone(),
-        smoke_test: defaults.smoke_test.clone(),
-        alarms: defaults.alarms.clone(),
-    };
+    let mut settings = defaults.clone();
     match &entry.kind {
         Kind::Scalar { .. } | Kind::Seq(_) => functions = function_list(entry)?,
         Kind::Map(pairs) => {
@@ -487,6 +519,18 @@ fn target_entry(
                     }
                     "smoke-test" => smoke = Some((json_text(value), value.clone())),
                     "smoke-test-expect" => expect = Some(json_text(value)),
+                    "smoke-test-tenant-id" => {
+                        settings.tenant_id =
+                            Some(parse_tenant_id(key_name, &text()?).map_err(wrap)?)
+                    }
+                    "keep-versions" => {
+                        settings.keep_versions =
+                            Some(parse_keep_versions(key_name, &text()?).map_err(wrap)?)
+                    }
+                    "publish-to" => {
+                        settings.publish_to_latest_published =
+                            parse_publish_to(key_name, &text()?).map_err(wrap)?
+                    }
                     "alarms" => {
                         settings.alarms = match &value.kind {
                             Kind::Seq(items) => items.iter().filter_map(scalar_text).collect(),
@@ -512,6 +556,9 @@ fn target_entry(
                     )
                     .map_err(|err| error(&node, &err.message))?,
                 );
+            }
+            if let Some(test) = &mut settings.smoke_test {
+                test.tenant_id = settings.tenant_id.clone();
             }
             if functions.is_empty() {
                 return Err(error(entry, "the target has no `function`")
@@ -729,7 +776,43 @@ fn parse_smoke_test(
     Ok(SmokeTest {
         payload: payload.to_owned(),
         expect,
+        tenant_id: None,
     })
+}
+
+/// A tenant id: 1 to 256 printable characters, no spaces at either end.
+fn parse_tenant_id(input: &str, value: &str) -> Result<String, InputError> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > 256 || value.chars().any(char::is_control) {
+        return Err(
+            InputError::new(input, format!("`{value}` is not a tenant id")).with_hint(
+                "give the tenant to invoke the smoke test as: 1 to 256 printable characters",
+            ),
+        );
+    }
+    Ok(value.to_owned())
+}
+
+/// `keep-versions`: how many published versions to keep, at least 1.
+fn parse_keep_versions(input: &str, value: &str) -> Result<u32, InputError> {
+    match value.trim().parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(InputError::new(
+            input,
+            format!("`{}` is not a number of versions", value.trim()),
+        )
+        .with_hint("write how many published versions to keep, 1 or more, e.g. 10")),
+    }
+}
+
+/// `publish-to`: `latest-published` (`$LATEST.PUBLISHED`), or empty/`version` for the default.
+fn parse_publish_to(input: &str, value: &str) -> Result<bool, InputError> {
+    match value.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+        "" | "version" => Ok(false),
+        "latest-published" | "$latest.published" => Ok(true),
+        other => Err(InputError::new(input, format!("`{other}` is not a publish target"))
+            .with_hint("use `latest-published` for Lambda Managed Instances' $LATEST.PUBLISHED, or leave it unset")),
+    }
 }
 
 fn s3_location(inputs: &Inputs) -> Result<Option<S3Location>, InputError> {

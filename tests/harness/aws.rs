@@ -238,3 +238,58 @@ pub async fn create_secret(name: &str, value: &str) -> String {
         .expect("create_secret on moto");
     out.arn().unwrap().to_owned()
 }
+
+/// Creates an SNS topic with an SQS queue subscribed; returns (topic ARN, queue URL).
+pub fn topic_with_queue() -> (String, String) {
+    let topic = aws(&["sns", "create-topic", "--name", &unique("deploys")])["TopicArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let queue = aws(&["sqs", "create-queue", "--queue-name", &unique("inbox")])["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let queue_arn = aws(&[
+        "sqs",
+        "get-queue-attributes",
+        "--queue-url",
+        &queue,
+        "--attribute-names",
+        "QueueArn",
+    ])["Attributes"]["QueueArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    aws(&[
+        "sns",
+        "subscribe",
+        "--topic-arn",
+        &topic,
+        "--protocol",
+        "sqs",
+        "--notification-endpoint",
+        &queue_arn,
+    ]);
+    (topic, queue)
+}
+
+/// Every SNS envelope waiting in `queue`.
+pub fn received(queue: &str) -> Vec<Value> {
+    let answer = aws(&[
+        "sqs",
+        "receive-message",
+        "--queue-url",
+        queue,
+        "--max-number-of-messages",
+        "10",
+        "--wait-time-seconds",
+        "1",
+    ]);
+    answer["Messages"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|m| serde_json::from_str(m["Body"].as_str().unwrap()).unwrap())
+        .collect()
+}

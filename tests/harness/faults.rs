@@ -147,6 +147,8 @@ pub struct Recorded {
     pub body: String,
     pub status: u16,
     pub injected: bool,
+    /// The request's `X-Amz-Tenant-Id` header, when it had one.
+    pub tenant_id: Option<String>,
 }
 
 /// A fault chaos mode can inject.
@@ -495,6 +497,10 @@ async fn handle(
         None => state.lock().unwrap().chaos.as_mut().and_then(Chaos::draw),
     };
     let injected = action.is_some() || chaos.is_some();
+    let tenant_id = headers
+        .get("x-amz-tenant-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let record = |status: u16| {
         state.lock().unwrap().log.push(Recorded {
             method: method.clone(),
@@ -502,6 +508,7 @@ async fn handle(
             body: abbreviate(&body_text),
             status,
             injected,
+            tenant_id: tenant_id.clone(),
         });
     };
     let action = match chaos {
