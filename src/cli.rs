@@ -168,6 +168,17 @@ pub struct Inputs {
     /// latest-published to publish to $LATEST.PUBLISHED (Lambda Managed Instances).
     #[arg(long, global = true, value_name = "TARGET")]
     pub publish_to: Option<String>,
+    /// The function's configuration, set before each version is published: fields of
+    /// UpdateFunctionConfiguration (YAML or JSON, inline or a file).
+    #[arg(long, global = true, value_name = "YAML|JSON|PATH")]
+    pub function_config: Option<String>,
+    /// merge (keys given are set, null removes, others kept) or replace the function's
+    /// environment variables.
+    #[arg(long, global = true, value_name = "MODE")]
+    pub environment_variables: Option<String>,
+    /// Create the function from function-config and the package when it does not exist.
+    #[arg(long, global = true, value_name = "BOOL")]
+    pub create_function: Option<String>,
     /// Deploy even when the function already runs this exact code.
     #[arg(long, global = true, value_name = "BOOL")]
     pub force: Option<String>,

@@ -9,6 +9,7 @@ mod buildspec_errors;
 mod conformance;
 mod deploy;
 mod deploy_safety;
+mod function_config;
 mod github;
 mod harness;
 mod images;

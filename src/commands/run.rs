@@ -194,6 +194,9 @@ pub async fn deploy(
 ) -> DeployStatus {
     let settings = &context.settings;
     report.environment = Some(settings.deploy.environment.clone());
+    for note in &settings.deploy.notes {
+        context.stage.bus.log(Level::Info, note.clone());
+    }
     reporters.deploy_started(report).await;
     let outcome = deploy::run(
         &context.stage,

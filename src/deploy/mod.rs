@@ -9,6 +9,7 @@
 //! call GitHub or SNS, decide the exit code.
 
 pub mod account;
+pub mod config;
 pub mod image;
 pub mod lambda;
 pub mod retry;
@@ -543,6 +544,23 @@ pub fn describe(plan: &DeployPlan) -> String {
                 format!(", alarms {}", target.alarms.join(", "))
             },
         ));
+        if let Some(config) = &target.config {
+            let fields = serde_json::to_value(config)
+                .ok()
+                .and_then(|v| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()))
+                .unwrap_or_default();
+            lines.push(format!(
+                "    configuration: {} (environment variables: {})",
+                fields.join(", "),
+                match target.environment_variables {
+                    crate::settings::function_config::EnvironmentMode::Merge => "merge",
+                    crate::settings::function_config::EnvironmentMode::Replace => "replace",
+                }
+            ));
+        }
+        if target.create_function {
+            lines.push("    create the function when it does not exist".to_owned());
+        }
         if let Some(keep) = target.keep_versions {
             lines.push(format!("    keep the {keep} newest published versions"));
         }

@@ -6,6 +6,7 @@
 //! Owns: reading `Cli` and `Env`. Must not: run anything, call AWS or GitHub, print.
 
 pub mod deploy;
+pub mod function_config;
 pub mod github;
 pub mod notify;
 pub mod values;
