@@ -615,13 +615,11 @@ impl Deployer<'_> {
         }
     }
 
-    /// The published versions `prune` may delete, oldest first.
-    async fn prune_candidates(
+    /// Every version of the function (`$LATEST` included), all pages.
+    async fn list_versions(
         &self,
-        entry: &DeployEntry,
-        keep: usize,
-    ) -> Result<Vec<String>, String> {
-        let mut versions: Vec<u64> = Vec::new();
+    ) -> Result<Vec<aws_sdk_lambda::types::FunctionConfiguration>, String> {
+        let mut versions = Vec::new();
         let mut marker: Option<String> = None;
         loop {
             let page = retry::call(
@@ -639,16 +637,26 @@ impl Deployer<'_> {
             )
             .await
             .map_err(|e| e.message)?;
-            versions.extend(
-                page.versions()
-                    .iter()
-                    .filter_map(|v| v.version()?.parse::<u64>().ok()),
-            );
+            versions.extend(page.versions().iter().cloned());
             marker = page.next_marker().map(str::to_owned);
             if marker.is_none() {
-                break;
+                return Ok(versions);
             }
         }
+    }
+
+    /// The published versions `prune` may delete, oldest first.
+    async fn prune_candidates(
+        &self,
+        entry: &DeployEntry,
+        keep: usize,
+    ) -> Result<Vec<String>, String> {
+        let versions: Vec<u64> = self
+            .list_versions()
+            .await?
+            .iter()
+            .filter_map(|v| v.version()?.parse::<u64>().ok())
+            .collect();
         let mut protected: Vec<String> =
             vec![entry.version.clone(), entry.previous_version.clone()];
         let mut marker: Option<String> = None;
@@ -956,36 +964,14 @@ impl Deployer<'_> {
                 return Ok(alias.version.clone());
             }
         }
-        let mut newest: Option<u64> = None;
-        let mut marker: Option<String> = None;
-        loop {
-            let page = retry::call(
-                &self.shared.limiter,
-                "ListVersionsByFunction",
-                self.deadline(),
-                || {
-                    self.clients
-                        .lambda
-                        .list_versions_by_function()
-                        .function_name(self.function())
-                        .set_marker(marker.clone())
-                        .send()
-                },
-            )
+        let newest = self
+            .list_versions()
             .await
-            .map_err(|e| fail("alias")(e.message))?;
-            for version in page.versions() {
-                if version.code_sha256() == Some(sha.as_str())
-                    && let Some(number) = version.version().and_then(|v| v.parse::<u64>().ok())
-                {
-                    newest = Some(newest.map_or(number, |n| n.max(number)));
-                }
-            }
-            marker = page.next_marker().map(str::to_owned);
-            if marker.is_none() {
-                break;
-            }
-        }
+            .map_err(fail("alias"))?
+            .iter()
+            .filter(|v| v.code_sha256() == Some(sha.as_str()))
+            .filter_map(|v| v.version()?.parse::<u64>().ok())
+            .max();
         match newest {
             Some(number) => Ok(number.to_string()),
             None => {
