@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod action_yml;
+mod artifact_paths;
 mod buildspec_errors;
 mod conformance;
 mod deploy;

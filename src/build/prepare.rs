@@ -5,7 +5,7 @@
 //! Owns: that preparation. Must not: run a phase, print.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::environment::{self, BuildIdentity};
 use super::{docker, runtimes, secrets};
@@ -92,9 +92,10 @@ fn resolve_shell(spec: &Buildspec) -> Result<PathBuf, String> {
         })
 }
 
-/// Where scripts, state files and zips live for one build.
+/// Where scripts, state files and zips live for one build: `<state_dir>/<uuid>/`.
 #[derive(Debug)]
 pub struct StateDir {
+    pub run: PathBuf,
     pub scripts: PathBuf,
     pub artifacts: PathBuf,
 }
@@ -111,10 +112,29 @@ impl StateDir {
         fs_err::create_dir_all(&artifacts)?;
         // `run-as` users write their state files here too.
         fs_err::set_permissions(&scripts, std::fs::Permissions::from_mode(0o1777))?;
-        Ok(StateDir { scripts, artifacts })
+        Ok(StateDir {
+            run,
+            scripts,
+            artifacts,
+        })
     }
 
-    pub fn clean(&self) {
-        let _ = std::fs::remove_dir_all(&self.scripts);
+    /// Removes the build's directory at the end of a run. `keep` lists files a report points
+    /// at (zips named in the report file): when one lies in the artifacts directory, that
+    /// directory stays and only the scripts go.
+    pub fn clean(&self, keep: &[&Path]) {
+        let artifacts = normalize(&self.artifacts);
+        if keep
+            .iter()
+            .any(|path| normalize(path).starts_with(&artifacts))
+        {
+            let _ = std::fs::remove_dir_all(&self.scripts);
+        } else {
+            let _ = std::fs::remove_dir_all(&self.run);
+        }
     }
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    crate::package::select::normalize(path)
 }

@@ -14,12 +14,14 @@ use aws_sdk_lambda::types::PackageType;
 use base64::Engine as _;
 use tokio::time::Instant;
 
+use super::contents::{self, FunctionCode};
 use super::image::Image;
 use super::retry::{self, Limiter};
 use super::rollback::AliasRecord;
 use super::shift::{AliasMove, AliasState, Moved};
 use super::wait::{self, Settled};
 use super::{shift, smoke};
+use crate::base::Level;
 use crate::base::limits::{
     MAX_DIRECT_UPLOAD as DIRECT_UPLOAD_LIMIT, MAX_UNZIPPED as UNZIPPED_LIMIT,
 };
@@ -89,6 +91,8 @@ pub struct FunctionResult {
     pub outcome: Outcome,
     /// The step that failed: `wait`, `upload`, `publish`, `smoke-test`, `alias`...
     pub failed_phase: Option<&'static str>,
+    /// What the deploy noticed and went on with (a package without the handler).
+    pub warnings: Vec<String>,
 }
 
 /// The step name of a zip/image mismatch: an input error, not a deploy failure.
@@ -130,6 +134,7 @@ pub async fn deploy(
         shared: &shared,
         clients: &clients,
         target: &target,
+        warnings: std::sync::Mutex::new(Vec::new()),
     };
     let result = deployer.sequence(&mut entry).await;
     entry.duration_ms = started.elapsed().as_millis() as u64;
@@ -146,10 +151,15 @@ pub async fn deploy(
             entry: entry.clone(),
         });
     }
+    let warnings = deployer
+        .warnings
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
     FunctionResult {
         entry,
         outcome,
         failed_phase,
+        warnings,
     }
 }
 
@@ -157,6 +167,7 @@ struct Deployer<'a> {
     shared: &'a Shared,
     clients: &'a Clients,
     target: &'a FunctionTarget,
+    warnings: std::sync::Mutex<Vec<String>>,
 }
 
 impl Deployer<'_> {
@@ -208,6 +219,30 @@ impl Deployer<'_> {
         }
     }
 
+    /// A warning: said now, and kept for the report.
+    fn warn(&self, message: String) {
+        self.shared.bus.log(Level::Warning, message.clone());
+        self.warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(message);
+    }
+
+    /// Before a zip goes to the function: does it look like that function's package?
+    fn check_contents(&self, code: &FunctionCode) {
+        let package = &self.shared.package;
+        if self.shared.image.is_some() {
+            return;
+        }
+        let shown = std::path::Path::new(&package.zip)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| package.zip.clone());
+        if let Some(message) = contents::check(&self.target.name, &shown, &package.files, code) {
+            self.warn(message);
+        }
+    }
+
     fn deadline(&self) -> Instant {
         Instant::now() + self.shared.wait_timeout
     }
@@ -223,7 +258,8 @@ impl Deployer<'_> {
                 ),
             });
         }
-        let settled = self.current(entry).await?;
+        let (settled, code) = self.current(entry).await?;
+        self.check_contents(&code);
         let settled = self.wait_until_ready(settled).await?;
         let alias = self.alias_state().await?;
         entry.previous_version = alias
@@ -238,7 +274,7 @@ impl Deployer<'_> {
         }
         let version = if unchanged && !self.shared.force {
             self.progress(format!(
-                "code unchanged (CodeSha256 {}); nothing to upload or publish",
+                "code unchanged (CodeSha256 {}); nothing to upload",
                 package.sha256
             ));
             self.current_version(alias.as_ref(), entry).await?
@@ -281,8 +317,9 @@ impl Deployer<'_> {
         self.move_alias(entry, alias, &version).await
     }
 
-    /// GetFunction: the function's ARN and settle state. Refuses image functions.
-    async fn current(&self, entry: &mut DeployEntry) -> Result<Settled, Failure> {
+    /// GetFunction: the function's ARN, settle state, handler and runtime. Refuses a zip for
+    /// an image function and an image for a zip function.
+    async fn current(&self, entry: &mut DeployEntry) -> Result<(Settled, FunctionCode), Failure> {
         let function = retry::call(&self.shared.limiter, "GetFunction", self.deadline(), || {
             self.clients
                 .lambda
@@ -347,7 +384,11 @@ impl Deployer<'_> {
                 .map(|(_, hex)| hex.to_owned());
             settled.code_sha256 = resolved.or(settled.code_sha256);
         }
-        Ok(settled)
+        let code = FunctionCode {
+            handler: config.handler().map(str::to_owned),
+            runtime: config.runtime().map(|r| r.as_str().to_owned()),
+        };
+        Ok((settled, code))
     }
 
     async fn alias_state(&self) -> Result<Option<AliasState>, Failure> {
@@ -404,6 +445,10 @@ impl Deployer<'_> {
             .await
             .map_err(|e| fail("alias")(e.message))?;
             if config.code_sha256() == Some(sha.as_str()) {
+                self.progress(format!(
+                    "version {} already runs this code; nothing to publish",
+                    alias.version
+                ));
                 return Ok(alias.version.clone());
             }
         }
@@ -438,7 +483,12 @@ impl Deployer<'_> {
             }
         }
         match newest {
-            Some(number) => Ok(number.to_string()),
+            Some(number) => {
+                self.progress(format!(
+                    "version {number} already runs this code; nothing to publish"
+                ));
+                Ok(number.to_string())
+            }
             None => {
                 self.progress("no published version runs this code yet; publishing one".to_owned());
                 entry.deployed = true;

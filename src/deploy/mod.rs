@@ -8,6 +8,7 @@
 //! Owns: everything that changes Lambda. Must not: run the build, print, write workflow files,
 //! call GitHub or SNS, decide the exit code.
 
+pub mod contents;
 pub mod image;
 pub mod lambda;
 pub mod retry;
@@ -248,7 +249,7 @@ pub async fn run(
     let results: Vec<lambda::FunctionResult> = results.into_iter().flatten().collect();
     let mut outcome = summarize(&results);
     outcome.image = image_report;
-    outcome.warnings = image_warnings;
+    outcome.warnings.splice(0..0, image_warnings);
     outcome.duration = started.elapsed();
     outcome
 }
@@ -410,6 +411,7 @@ fn credentials_failure(
         },
         outcome: lambda::Outcome::Failed,
         failed_phase: Some("credentials"),
+        warnings: Vec::new(),
     }
 }
 
@@ -428,6 +430,7 @@ fn summarize(results: &[lambda::FunctionResult]) -> DeployOutcome {
     };
     let mut outcome = DeployOutcome::new(status);
     outcome.entries = results.iter().map(|r| r.entry.clone()).collect();
+    outcome.warnings = results.iter().flat_map(|r| r.warnings.clone()).collect();
     outcome.input_error = results
         .iter()
         .any(|r| r.failed_phase == Some(lambda::PACKAGE_TYPE_PHASE));
@@ -603,6 +606,7 @@ async fn rollback_one(
                 entry,
                 outcome: lambda::Outcome::RolledBack,
                 failed_phase: None,
+                warnings: Vec::new(),
             }
         }
         Err(err) => {
@@ -611,6 +615,7 @@ async fn rollback_one(
                 entry,
                 outcome: lambda::Outcome::Failed,
                 failed_phase: Some("rollback"),
+                warnings: Vec::new(),
             }
         }
     }

@@ -5,6 +5,7 @@
 
 pub mod faults;
 pub mod moto;
+pub mod zip_function;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
