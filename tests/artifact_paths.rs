@@ -220,7 +220,11 @@ fn secondary_artifacts_only_deploy_the_first_and_zip_file_is_not_blocked() {
         "{out}"
     );
     assert_eq!(out.report()["deploy"][0]["version"], "1", "{out}");
-    assert!(report_warnings(&out).is_empty(), "{:?}", report_warnings(&out));
+    assert!(
+        report_warnings(&out).is_empty(),
+        "{:?}",
+        report_warnings(&out)
+    );
 
     // With `zip-file`, the same buildspec deploys the zip it builds.
     let zipped = SECONDARY_ONLY.replace(

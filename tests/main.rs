@@ -14,6 +14,7 @@ mod harness;
 mod images;
 mod package;
 mod reliability;
+mod runtimes;
 mod seeds;
 mod settings;
 mod workspace_owner;

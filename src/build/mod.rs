@@ -7,6 +7,7 @@
 pub mod docker;
 pub mod environment;
 pub mod prepare;
+pub mod provision;
 pub mod runtimes;
 pub mod secrets;
 pub mod shell;

@@ -21,6 +21,8 @@ pub struct Prepared {
     pub env: BTreeMap<String, String>,
     pub shell: PathBuf,
     pub runtime_commands: Vec<String>,
+    /// What was selected (`runtime-versions`), one line each, for the log.
+    pub notes: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -61,16 +63,20 @@ pub async fn prepare(
         );
     }
     let shell = resolve_shell(spec)?;
-    let plan = runtimes::plan(
-        spec,
-        &env,
-        &settings.runtimes_manifest,
-        settings.strict_runtime_versions,
-    )?;
+    let plan = runtimes::plan(spec, &env, settings).await?;
+    if !plan.path.is_empty() {
+        let mut path: Vec<PathBuf> = plan.path.clone();
+        let current = env.get("PATH").cloned().unwrap_or_default();
+        path.extend(std::env::split_paths(&current));
+        let joined =
+            std::env::join_paths(path).map_err(|e| format!("error: cannot set PATH: {e}"))?;
+        env.insert("PATH".to_owned(), joined.to_string_lossy().into_owned());
+    }
     Ok(Prepared {
         env,
         shell,
         runtime_commands: plan.commands,
+        notes: plan.notes,
         warnings: plan.warnings,
     })
 }

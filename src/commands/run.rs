@@ -77,6 +77,9 @@ pub async fn run(context: &Context) -> Outcome {
                 return finish(context, &reporters, report).await;
             }
         };
+    for note in &prepared.notes {
+        stage.bus.log(Level::Info, note.clone());
+    }
     for warning in &prepared.warnings {
         stage.bus.log(Level::Warning, warning.clone());
         report.warnings.push(Warning {
