@@ -22,7 +22,8 @@ cleanup() { [[ -n $SERVER ]] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 # The python stand-in and its mirror.
-PY=$(ls -d /root/.pyenv/versions/3.9.* 2>/dev/null | head -1 || true)
+PY=
+for dir in /root/.pyenv/versions/3.9.*; do [ -d "$dir" ] && PY=$dir && break; done
 [[ -n $PY ]] || { echo "needs a CPython 3.9 tree (pyenv) for the stand-in archive" >&2; exit 1; }
 mkdir -p "$WORK/stage" "$WORK/mirror/bench"
 cp -a "$PY" "$WORK/stage/python"

@@ -11,6 +11,7 @@ mod conformance;
 mod deploy;
 mod github;
 mod harness;
+mod host_action;
 mod images;
 mod package;
 mod reliability;
