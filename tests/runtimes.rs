@@ -422,3 +422,28 @@ fn a_runtime_without_an_on_demand_source_names_what_is_missing() {
         "{out}"
     );
 }
+
+#[test]
+fn a_command_that_exits_127_gets_one_hint_naming_the_tool() {
+    let out = Test::new()
+        .buildspec(
+            "version: 0.2\nphases:\n  pre_build:\n    on-failure: CONTINUE\n    commands:\n      - sam-xyz-not-a-tool --version\n  build:\n    commands:\n      - mvn-xyz-not-a-tool package\n",
+        )
+        .arg("build")
+        .run();
+    assert_eq!(out.code, 1, "{out}");
+    let warnings: Vec<String> = out.report()["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["message"].as_str().unwrap().to_owned())
+        .collect();
+    let hints: Vec<&String> = warnings.iter().filter(|w| w.starts_with("hint:")).collect();
+    assert_eq!(hints.len(), 1, "{warnings:?}");
+    assert!(
+        hints[0].contains("`sam-xyz-not-a-tool` is not installed here (exit status 127)")
+            && hints[0].contains("host mode"),
+        "{hints:?}"
+    );
+    assert_eq!(out.stdout.matches("hint: `").count(), 1, "{out}");
+}

@@ -6,6 +6,7 @@
 
 pub mod docker;
 pub mod environment;
+pub mod hints;
 pub mod prepare;
 pub mod provision;
 pub mod runtimes;
@@ -101,6 +102,7 @@ pub async fn run(ctx: BuildContext<'_>) -> std::io::Result<BuildOutcome> {
         succeeding: true,
         last_exit: 0,
         docker_checked: false,
+        hinted: None,
     };
     let mut next = Next::Continue;
     for phase in Phase::COMMAND_PHASES {
@@ -133,6 +135,9 @@ pub async fn run(ctx: BuildContext<'_>) -> std::io::Result<BuildOutcome> {
             }
             outcome.phases.push(report);
         }
+    }
+    if let Some(hint) = runner.hinted.take() {
+        outcome.warnings.push(hint);
     }
     outcome.exported_variables = exported(&ctx, &session, &mut outcome.warnings).await;
     session.kill_all().await;
@@ -269,6 +274,8 @@ struct PhaseRunner<'a, 'b> {
     last_exit: i32,
     /// Whether the missing-daemon message was looked at already: it is said once.
     docker_checked: bool,
+    /// The hint for the first command that exited 127: said once.
+    hinted: Option<String>,
 }
 
 /// How one attempt at a phase ended.
@@ -438,6 +445,14 @@ impl PhaseRunner<'_, '_> {
             .await?;
         if let Some(code) = result.exit_code {
             self.last_exit = code;
+        }
+        if result.exit_code == Some(127)
+            && self.hinted.is_none()
+            && let Some(tool) = hints::missing_tool(&self.session.output_tail())
+        {
+            let hint = hints::hint(&tool);
+            ctx.bus.log(Level::Warning, hint.clone());
+            self.hinted = Some(hint);
         }
         let exit_code = if result.stopped {
             None
