@@ -124,7 +124,12 @@ pub(super) async fn install(
         tools.push((
             "corepack",
             Request {
-                prefix: Vec::new(),
+                // corepack 0.33 and later need node 20.10; 0.32 still runs on 18.17.
+                prefix: if plan.version.major() < 20 {
+                    vec![0, 32]
+                } else {
+                    Vec::new()
+                },
                 latest: false,
             },
             &[("corepack", "dist/corepack.js")],
