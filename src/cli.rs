@@ -110,7 +110,8 @@ pub struct Inputs {
     /// A zip the buildspec builds itself; it is deployed as it is.
     #[arg(long, global = true, value_name = "PATH")]
     pub zip_file: Option<String>,
-    /// A directory to zip when the buildspec has no artifacts section.
+    /// A directory (relative to the working directory) whose files are zipped and deployed
+    /// instead of the buildspec's artifacts, which are still packaged.
     #[arg(long, global = true, value_name = "DIR")]
     pub package_directory: Option<String>,
     /// Where to write the deployment zip (package command). Defaults to a file beside the build.

@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod action_yml;
+mod artifact_paths;
 mod buildspec_errors;
 mod conformance;
 mod deploy;
@@ -12,9 +13,11 @@ mod deploy_safety;
 mod function_config;
 mod github;
 mod harness;
+mod host_action;
 mod images;
 mod package;
 mod reliability;
+mod runtimes;
 mod seeds;
 mod settings;
 mod workspace_owner;

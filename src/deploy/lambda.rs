@@ -20,12 +20,14 @@ use tokio::time::Instant;
 
 use super::account::AccountLimits;
 use super::config;
+use super::contents::{self, FunctionCode};
 use super::image::Image;
 use super::retry::{self, Limiter};
 use super::rollback::AliasRecord;
 use super::shift::{AliasMove, AliasState, Moved};
 use super::wait::{self, Settled};
 use super::{shift, smoke};
+use crate::base::Level;
 use crate::base::report::{ArtifactReport, DeployEntry};
 use crate::cancel::CancelToken;
 use crate::events::{Event, EventBus};
@@ -95,6 +97,8 @@ pub struct FunctionResult {
     pub outcome: Outcome,
     /// The step that failed: `wait`, `upload`, `publish`, `smoke-test`, `alias`...
     pub failed_phase: Option<&'static str>,
+    /// What the deploy noticed and went on with (a package without the handler).
+    pub warnings: Vec<String>,
 }
 
 /// The step name of a zip/image mismatch: an input error, not a deploy failure.
@@ -152,6 +156,7 @@ pub async fn deploy(
         shared: &shared,
         clients: &clients,
         target: &target,
+        warnings: std::sync::Mutex::new(Vec::new()),
     };
     let result = deployer.sequence(&mut entry).await;
     if matches!(result, Ok(Outcome::Succeeded)) && !shared.dry_run {
@@ -173,10 +178,15 @@ pub async fn deploy(
             entry: Box::new(entry.clone()),
         });
     }
+    let warnings = deployer
+        .warnings
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
     FunctionResult {
         entry,
         outcome,
         failed_phase,
+        warnings,
     }
 }
 
@@ -184,6 +194,7 @@ struct Deployer<'a> {
     shared: &'a Shared,
     clients: &'a Clients,
     target: &'a FunctionTarget,
+    warnings: std::sync::Mutex<Vec<String>>,
 }
 
 impl Deployer<'_> {
@@ -235,6 +246,30 @@ impl Deployer<'_> {
         }
     }
 
+    /// A warning: said now, and kept for the report.
+    fn warn(&self, message: String) {
+        self.shared.bus.log(Level::Warning, message.clone());
+        self.warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(message);
+    }
+
+    /// Before a zip goes to the function: does it look like that function's package?
+    fn check_contents(&self, code: &FunctionCode) {
+        let package = &self.shared.package;
+        if self.shared.image.is_some() {
+            return;
+        }
+        let shown = std::path::Path::new(&package.zip)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| package.zip.clone());
+        if let Some(message) = contents::check(&self.target.name, &shown, &package.files, code) {
+            self.warn(message);
+        }
+    }
+
     fn deadline(&self) -> Instant {
         Instant::now() + self.shared.wait_timeout
     }
@@ -259,6 +294,17 @@ impl Deployer<'_> {
         else {
             return self.create(entry).await;
         };
+        // The handler and runtime the new version will have: `function-config`'s, else the
+        // function's.
+        let desired = self.target.config.as_ref();
+        self.check_contents(&FunctionCode {
+            handler: desired
+                .and_then(|c| c.handler.clone())
+                .or_else(|| live.handler().map(str::to_owned)),
+            runtime: desired
+                .and_then(|c| c.runtime.clone())
+                .or_else(|| live.runtime().map(|r| r.as_str().to_owned())),
+        });
         if let Some(provider) = &features.capacity_provider {
             entry.capacity_provider = Some(provider.clone());
             self.progress(format!(
@@ -961,6 +1007,10 @@ impl Deployer<'_> {
             .await
             .map_err(|e| fail("alias")(e.message))?;
             if config.code_sha256() == Some(sha.as_str()) {
+                self.progress(format!(
+                    "version {} already runs this code; nothing to publish",
+                    alias.version
+                ));
                 return Ok(alias.version.clone());
             }
         }
@@ -973,7 +1023,12 @@ impl Deployer<'_> {
             .filter_map(|v| v.version()?.parse::<u64>().ok())
             .max();
         match newest {
-            Some(number) => Ok(number.to_string()),
+            Some(number) => {
+                self.progress(format!(
+                    "version {number} already runs this code; nothing to publish"
+                ));
+                Ok(number.to_string())
+            }
             None => {
                 self.progress("no published version runs this code yet; publishing one".to_owned());
                 entry.deployed = true;

@@ -10,6 +10,7 @@
 
 pub mod account;
 pub mod config;
+pub mod contents;
 pub mod image;
 pub mod lambda;
 pub mod retry;
@@ -466,6 +467,7 @@ fn credentials_failure(
         },
         outcome: lambda::Outcome::Failed,
         failed_phase: Some("credentials"),
+        warnings: Vec::new(),
     }
 }
 
@@ -487,10 +489,12 @@ fn summarize(results: &[lambda::FunctionResult]) -> DeployOutcome {
     outcome.warnings = results
         .iter()
         .flat_map(|r| {
-            r.entry
+            let entry = r
+                .entry
                 .warnings
                 .iter()
-                .map(|w| format!("`{}`: {w}", r.entry.function_name))
+                .map(|w| format!("`{}`: {w}", r.entry.function_name));
+            r.warnings.iter().cloned().chain(entry)
         })
         .collect();
     outcome.input_error = results
@@ -691,6 +695,7 @@ async fn rollback_one(
                 entry,
                 outcome: lambda::Outcome::RolledBack,
                 failed_phase: None,
+                warnings: Vec::new(),
             }
         }
         Err(err) => {
@@ -699,6 +704,7 @@ async fn rollback_one(
                 entry,
                 outcome: lambda::Outcome::Failed,
                 failed_phase: Some("rollback"),
+                warnings: Vec::new(),
             }
         }
     }
