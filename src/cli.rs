@@ -89,9 +89,20 @@ pub struct Inputs {
     #[arg(long, global = true, value_name = "DIR")]
     pub working_directory: Option<String>,
     /// Build environment variables, one NAME=value per line. They override the buildspec's
-    /// env.variables, as a CodeBuild project's variables do.
+    /// env.variables, as a CodeBuild project's variables do. `{environment}` in a value is the
+    /// selected environment.
     #[arg(long, global = true, value_name = "LINES")]
     pub env_vars: Option<String>,
+    /// Build variables from Parameter Store, one NAME=parameter-name per line, fetched before
+    /// the install phase and masked, as a CodeBuild project's PARAMETER_STORE variables are.
+    /// `{environment}` in a name is the selected environment.
+    #[arg(long, global = true, value_name = "LINES")]
+    pub parameter_store: Option<String>,
+    /// Build variables from Secrets Manager, one
+    /// NAME=secret-id[:json-key[:version-stage[:version-id]]] per line, fetched and masked as a
+    /// CodeBuild project's SECRETS_MANAGER variables are. `{environment}` as in parameter-store.
+    #[arg(long, global = true, value_name = "LINES")]
+    pub secrets_manager: Option<String>,
     /// Bound on the whole build, e.g. 30m, 1h, 90s. When it fires the build is TIMED_OUT.
     #[arg(long, global = true, value_name = "DURATION")]
     pub timeout: Option<String>,

@@ -16,6 +16,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::base::InputError;
+use crate::base::secret_ref::SecretRef;
 use crate::cli::{Cli, Command};
 use crate::env::Env;
 pub use deploy::DeployPlan;
@@ -58,6 +59,10 @@ pub struct BuildSettings {
     /// `env-vars`, in order. Only the names are shown.
     #[serde(serialize_with = "show_names")]
     pub env_vars: Vec<(String, String)>,
+    /// `parameter-store`: variable name → parameter name, in order.
+    pub parameter_store: Vec<(String, String)>,
+    /// `secrets-manager`: variable name → reference, in order.
+    pub secrets_manager: Vec<(String, SecretRef)>,
     /// The environment given to the build as `LAMBDA_PIPELINE_ENVIRONMENT`: the deploy's
     /// (from `branch-environments` too), else the `environment` input.
     pub environment: Option<String>,
@@ -116,6 +121,7 @@ impl Settings {
         let inputs = &cli.inputs;
         let uses = |commands: &[Command]| commands.contains(&command);
         let cwd = std::env::current_dir().unwrap_or_default();
+        let mut secrets_manager = Vec::new();
         let source_dir = match source_dir(inputs.working_directory.as_deref(), env) {
             Ok(dir) => dir,
             // `post` reads no files; `rollback` reads only a `targets` file, from here then.
@@ -147,6 +153,13 @@ impl Settings {
                     .map(values::parse_env_vars)
                     .transpose()?
                     .unwrap_or_default(),
+                parameter_store: inputs
+                    .parameter_store
+                    .as_deref()
+                    .map(values::parse_parameter_store)
+                    .transpose()?
+                    .unwrap_or_default(),
+                secrets_manager: Vec::new(),
                 environment: None,
                 runtimes_manifest: PathBuf::from(
                     env.get("LAMBDA_PIPELINE_RUNTIMES_FILE")
@@ -169,9 +182,23 @@ impl Settings {
         } else {
             DeployPlan::default()
         };
-        build.environment = (!deploy.is_empty())
-            .then(|| deploy.environment.clone())
-            .or_else(|| inputs.environment.clone());
+        if uses(&[Command::Run, Command::Build, Command::Package])
+            && let Some(text) = inputs.secrets_manager.as_deref()
+        {
+            secrets_manager = values::parse_variable_lines("secrets-manager", text)?;
+        }
+        build.environment = if !deploy.is_empty() {
+            Some(deploy.environment.clone())
+        } else if uses(&[Command::Run, Command::Build]) {
+            deploy::select_environment(inputs, env)?
+        } else {
+            inputs.environment.clone()
+        };
+        let environment = build.environment.as_deref();
+        values::fill_environment("env-vars", &mut build.env_vars, environment)?;
+        values::fill_environment("parameter-store", &mut build.parameter_store, environment)?;
+        values::fill_environment("secrets-manager", &mut secrets_manager, environment)?;
+        build.secrets_manager = values::parse_secrets_manager(secrets_manager)?;
         let package = PackageSettings {
             zip_file: inputs.zip_file.clone(),
             package_directory: inputs.package_directory.clone(),
