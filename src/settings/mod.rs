@@ -7,6 +7,7 @@
 
 pub mod deploy;
 pub mod github;
+pub mod import;
 pub mod notify;
 pub mod values;
 
@@ -21,6 +22,7 @@ use crate::cli::{Cli, Command};
 use crate::env::Env;
 pub use deploy::DeployPlan;
 pub use github::GithubSettings;
+pub use import::ImportSettings;
 pub use notify::NotifySettings;
 
 /// The default runtime manifest of the image (`runtime-versions`).
@@ -35,6 +37,8 @@ pub struct Settings {
     /// `run` and `rollback`; empty (no targets) when nothing is to be deployed.
     pub deploy: DeployPlan,
     pub github: GithubSettings,
+    /// `import` only.
+    pub import: Option<ImportSettings>,
     pub workflow: Workflow,
     /// `report-file`, absolute.
     pub report_file: Option<PathBuf>,
@@ -117,7 +121,7 @@ impl Settings {
     /// Resolves the inputs `cli.command` uses (the full set for `run`). The first bad one is the
     /// error.
     pub fn resolve(cli: &Cli, env: &Env) -> Result<Settings, InputError> {
-        let command = cli.command.unwrap_or(Command::Run);
+        let command = cli.command.clone().unwrap_or(Command::Run);
         let inputs = &cli.inputs;
         let uses = |commands: &[Command]| commands.contains(&command);
         let cwd = std::env::current_dir().unwrap_or_default();
@@ -208,13 +212,18 @@ impl Settings {
                 .get("SOURCE_DATE_EPOCH")
                 .and_then(|v| v.trim().parse().ok()),
         };
-        let github = GithubSettings::resolve(inputs, env, command)?;
+        let github = GithubSettings::resolve(inputs, env, command.clone())?;
+        let import = match &command {
+            Command::Import(args) => Some(ImportSettings::resolve(args, inputs, &source_dir)?),
+            _ => None,
+        };
         Ok(Settings {
             command,
             build,
             package,
             deploy,
             github,
+            import,
             workflow: Workflow::resolve(env),
             report_file: inputs.report_file.as_deref().map(|p| cwd.join(p)),
             region: inputs.region.clone(),
