@@ -11,6 +11,7 @@ mod deploy;
 mod github;
 mod harness;
 mod images;
+mod import;
 mod package;
 mod reliability;
 mod seeds;

@@ -5,6 +5,8 @@
 
 pub mod faults;
 pub mod moto;
+pub mod pipelines;
+pub mod workflow_lint;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
