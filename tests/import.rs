@@ -12,6 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::harness::faults::{FaultProxy, Rule};
 use crate::harness::pipelines::{
     self, ACCOUNT, Aws, ORDERS_REGION, SEED_REGION, fixture, seed_notification_rule,
 };
@@ -420,7 +421,7 @@ fn a_file_that_is_not_the_expected_json_is_named_with_its_place() {
 }
 
 #[test]
-fn a_pipeline_or_project_that_does_not_exist_is_named() {
+fn live_reads_name_what_does_not_exist_and_note_what_they_may_not_read() {
     let missing = Test::new()
         .aws()
         .args(&["import", "--pipeline", "no-such-pipeline"])
@@ -433,6 +434,35 @@ fn a_pipeline_or_project_that_does_not_exist_is_named() {
     let moto = Moto::isolated();
     let aws = Aws::new(&moto, SEED_REGION);
     pipelines::create_seed(&moto);
+
+    // Notification rules "where allowed": a refusal is a note in the report.
+    let refusing = FaultProxy::start(&moto.endpoint());
+    refusing.rule(Rule::on("POST", "/listNotificationRules").aws_error(
+        400,
+        "AccessDeniedException",
+        "User is not authorized to perform: codestar-notifications:ListNotificationRules",
+    ));
+    refusing.rule(pipelines::epoch_timestamps());
+    let out = Test::new()
+        .env("AWS_ENDPOINT_URL", &refusing.endpoint())
+        .args(&[
+            "import",
+            "--pipeline",
+            "my-lambda-develop",
+            "--region",
+            SEED_REGION,
+            "--dry-run",
+        ])
+        .run();
+    assert_ok(&out);
+    assert!(
+        out.stderr.contains(
+            "the notification rules of pipeline `my-lambda-develop` could not be read \
+             (AccessDeniedException: User is not authorized"
+        ),
+        "{out}"
+    );
+
     // A pipeline whose build names a project that was deleted.
     aws.run(&["codebuild", "delete-project", "--name", "my-lambda-prod"]);
     let proxy = pipelines::live_proxy(&moto, &[], &[]);

@@ -2185,6 +2185,208 @@ mod tests {
         common(&[("dev", a), ("prod", b)])
     }
 
+    use crate::import::model::{
+        ActionTypeId, Artifact, DeploymentGroup, EnvironmentVariable, ProjectEnvironment,
+        ProjectSource, Stage,
+    };
+
+    fn action(name: &str, category: &str, provider: &str, config: &[(&str, &str)]) -> Action {
+        Action {
+            name: name.into(),
+            action_type_id: ActionTypeId {
+                category: category.into(),
+                owner: "AWS".into(),
+                provider: provider.into(),
+                version: "1".into(),
+            },
+            run_order: 1,
+            configuration: config
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            input_artifacts: Vec::new(),
+            output_artifacts: Vec::new(),
+            region: None,
+            commands: Vec::new(),
+        }
+    }
+
+    fn project(name: &str, env: &str) -> Project {
+        Project {
+            name: name.into(),
+            arn: None,
+            source: ProjectSource {
+                kind: "CODEPIPELINE".into(),
+                buildspec: None,
+                source_identifier: None,
+            },
+            environment: ProjectEnvironment {
+                kind: "LINUX_CONTAINER".into(),
+                image: String::new(),
+                compute_type: String::new(),
+                environment_variables: vec![EnvironmentVariable {
+                    name: "ENV".into(),
+                    value: env.into(),
+                    kind: "PLAINTEXT".into(),
+                }],
+                privileged_mode: None,
+            },
+            service_role: None,
+            timeout_in_minutes: None,
+            secondary_sources: Vec::new(),
+            vpc_config: None,
+            cache: None,
+        }
+    }
+
+    /// Source → Build (project `app-prod`) → Approval → Deploy (CodeDeploy of the build's
+    /// output), plus a custom action.
+    fn approved_deploy() -> Imported {
+        let mut build = action(
+            "Build",
+            "Build",
+            "CodeBuild",
+            &[("ProjectName", "app-prod")],
+        );
+        build.output_artifacts = vec![Artifact { name: "Out".into() }];
+        let mut deploy = action(
+            "Deploy",
+            "Deploy",
+            "CodeDeploy",
+            &[("ApplicationName", "app"), ("DeploymentGroupName", "prod")],
+        );
+        deploy.input_artifacts = vec![Artifact { name: "Out".into() }];
+        let mut custom = action("Scan", "Test", "AcmeScanner", &[]);
+        custom.action_type_id.owner = "Custom".into();
+        let stage = |name: &str, actions: Vec<Action>| Stage {
+            name: name.into(),
+            actions,
+        };
+        let pipeline = Pipeline {
+            name: "app".into(),
+            arn: Some("arn:aws:codepipeline:eu-west-1:111122223333:app".into()),
+            stages: vec![
+                stage(
+                    "Source",
+                    vec![action(
+                        "Source",
+                        "Source",
+                        "CodeCommit",
+                        &[("RepositoryName", "app"), ("BranchName", "main")],
+                    )],
+                ),
+                stage("Build", vec![build, custom]),
+                stage(
+                    "Approve",
+                    vec![action("Approve", "Approval", "Manual", &[])],
+                ),
+                stage("Deploy", vec![deploy]),
+            ],
+            pipeline_type: None,
+            triggers: Vec::new(),
+            variables: Vec::new(),
+        };
+        let mut imported = Imported {
+            pipelines: vec![pipeline],
+            ..Imported::default()
+        };
+        imported
+            .projects
+            .insert("app-prod".into(), project("app-prod", "prod"));
+        imported.deployment_groups.insert(
+            ("app".into(), "prod".into()),
+            DeploymentGroup {
+                application_name: "app".into(),
+                deployment_group_name: "prod".into(),
+                deployment_config_name: Some(
+                    "CodeDeployDefault.LambdaLinear10PercentEvery1Minute".into(),
+                ),
+                compute_platform: Some("Lambda".into()),
+                alarm_configuration: None,
+                auto_rollback_configuration: None,
+            },
+        );
+        imported
+    }
+
+    #[test]
+    fn a_deploy_after_an_approval_builds_again_behind_the_environment() {
+        let options = MapOptions {
+            role_to_assume: Some("arn:aws:iam::111122223333:role/deployer".into()),
+            ..MapOptions::default()
+        };
+        let plan = map(&approved_deploy(), &options).unwrap();
+        let ids: Vec<&str> = plan.jobs.iter().map(|j| j.id.as_str()).collect();
+        assert_eq!(ids, ["build", "deploy"]);
+        let deploy = &plan.jobs[1];
+        assert!(deploy.approval, "the approval gates the deploy");
+        assert_eq!(deploy.needs, ["build"]);
+        let input = |job: &Job, name: &str| {
+            job.inputs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(
+            input(deploy, "traffic-shift"),
+            Some(Value::Text("linear 10 1m".into()))
+        );
+        assert_eq!(
+            input(deploy, "env-vars"),
+            Some(Value::Lines(vec!["ENV=prod".into()]))
+        );
+        assert!(matches!(
+            input(deploy, "function-name"),
+            Some(Value::Placeholder(..))
+        ));
+        assert_eq!(
+            input(&plan.jobs[0], "command"),
+            Some(Value::Text("build".into()))
+        );
+        assert_eq!(
+            input(deploy, "role-to-assume"),
+            Some(Value::Text(
+                "arn:aws:iam::111122223333:role/deployer".into()
+            )),
+            "--role-to-assume replaces the placeholder"
+        );
+        assert_eq!(
+            input(deploy, "region"),
+            Some(Value::Text("eu-west-1".into()))
+        );
+        let custom = plan.elements.iter().find(|e| e.action == "Scan").unwrap();
+        assert!(
+            custom.became.starts_with("a step for a person"),
+            "{custom:?}"
+        );
+        assert!(plan.todos.iter().any(|t| t.contains("`AcmeScanner`")));
+        assert!(
+            plan.todos
+                .iter()
+                .any(|t| t.starts_with("Set `function-name`")),
+            "{:?}",
+            plan.todos
+        );
+        assert!(
+            plan.todos
+                .iter()
+                .any(|t| t.contains("`repo:OWNER/REPO:environment:prod`")),
+            "{:?}",
+            plan.todos
+        );
+    }
+
+    #[test]
+    fn an_unknown_provider_is_an_error_with_a_suggestion() {
+        let mut imported = approved_deploy();
+        imported.pipelines[0].stages[3].actions[0]
+            .action_type_id
+            .provider = "CodeDepoly".into();
+        let err = map(&imported, &MapOptions::default()).unwrap_err();
+        assert!(err.message.contains("`CodeDepoly`"), "{err}");
+        assert!(err.message.contains("did you mean `CodeDeploy`?"), "{err}");
+    }
+
     #[test]
     fn buildspecs() {
         assert_eq!(buildspec_ref(None), BuildspecRef::Default);

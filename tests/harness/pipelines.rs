@@ -333,11 +333,15 @@ pub fn live_proxy(moto: &Moto, rules: &[Value], alarms: &[(&str, Value)]) -> Fau
                 ),
         );
     }
-    proxy.rule(
-        Rule::on("POST", "/")
-            .body_contains("{\"name\":")
-            .patch("metadata.created", json!(1764547200))
-            .patch("metadata.updated", json!(1764633600)),
-    );
+    proxy.rule(epoch_timestamps());
     proxy
+}
+
+/// GetPipeline's `metadata.created` and `updated` as epoch seconds, as the API sends them
+/// (moto sends ISO strings, which the Rust SDK refuses).
+pub fn epoch_timestamps() -> Rule {
+    Rule::on("POST", "/")
+        .body_contains("{\"name\":")
+        .patch("metadata.created", json!(1764547200))
+        .patch("metadata.updated", json!(1764633600))
 }
