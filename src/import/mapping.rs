@@ -17,63 +17,21 @@ use std::collections::BTreeMap;
 use super::model::{
     Action, AppSpec, DeploymentGroup, Imported, NotificationRule, Pipeline, Project,
 };
+pub use super::plan::{Element, GeneratedFile, Job, Plan, Value};
+pub use super::rules::check_providers;
+use super::rules::{
+    BuildspecRef, ENVIRONMENT_VARIABLES, EVENT_ORDER, buildspec_ref, capitalize, category_verb,
+    config_summary, job_id, join_step_names, notify_event, rule_is_for, traffic_shift,
+    workflow_name,
+};
 use super::source::place;
 use crate::base::InputError;
-use crate::base::suggest::nearest;
-
-/// The variables that name a project's environment, in the order they are looked for.
-pub const ENVIRONMENT_VARIABLES: [&str; 3] = ["ENV", "ENVIRONMENT", "STAGE"];
 
 /// The provider column of a notification rule's row.
 const NOTIFICATION_RULE: &str = "notification rule";
 
-/// `notify-on` events in the order the action lists them.
-const EVENT_ORDER: [&str; 4] = ["start", "success", "failure", "rollback"];
-
 /// What `{environment}` stands for in the action's inputs.
 const PLACEHOLDER: &str = "{environment}";
-
-/// Providers import knows. An action whose owner is AWS or ThirdParty and whose provider is not
-/// here is an error; a `Custom` action type is listed for a person.
-pub const KNOWN_PROVIDERS: [&str; 28] = [
-    "CodeCommit",
-    "CodeStarSourceConnection",
-    "GitHub",
-    "S3",
-    "ECR",
-    "CodeBuild",
-    "ECRBuildAndPublish",
-    "Jenkins",
-    "CodeDeploy",
-    "CodeDeployToECS",
-    "ECS",
-    "EKS",
-    "EC2",
-    "CloudFormation",
-    "CloudFormationStackSet",
-    "CloudFormationStackInstances",
-    "ElasticBeanstalk",
-    "AppConfig",
-    "OpsWorks",
-    "ServiceCatalog",
-    "AlexaSkillsKit",
-    "DeviceFarm",
-    "Manual",
-    "Lambda",
-    "StepFunctions",
-    "InspectorScan",
-    "Commands",
-    "Snyk",
-];
-
-/// The action this workflow uses.
-pub fn action_ref() -> String {
-    let repository = env!("CARGO_PKG_REPOSITORY");
-    let path = repository
-        .strip_prefix("https://github.com/")
-        .unwrap_or("OWNER/lambda-pipeline");
-    format!("{path}@v1")
-}
 
 /// What the caller knows besides the pipelines.
 #[derive(Debug, Clone, Default)]
@@ -84,91 +42,6 @@ pub struct MapOptions {
     pub role_to_assume: Option<String>,
     /// `owner/repo` for the OIDC `sub` claims (`GITHUB_REPOSITORY`), else a placeholder.
     pub repository: Option<String>,
-}
-
-/// The workflow to write and everything the report says.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
-    pub name: String,
-    /// `.github/workflows/<name>.yml`.
-    pub path: String,
-    pub pipelines: Vec<String>,
-    /// `on.push.branches`, in pipeline order.
-    pub branches: Vec<String>,
-    /// `on.workflow_dispatch`: a pipeline without a branch (an S3 or ECR source).
-    pub dispatch: bool,
-    pub jobs: Vec<Job>,
-    /// Inline buildspecs, written beside the workflow.
-    pub files: Vec<GeneratedFile>,
-    /// What became of every pipeline element, in pipeline order.
-    pub elements: Vec<Element>,
-    /// What a person must do, in order.
-    pub todos: Vec<String>,
-    /// Facts worth knowing that need no action.
-    pub notes: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct GeneratedFile {
-    /// Relative to the working directory.
-    pub path: String,
-    pub content: String,
-}
-
-/// One row of the report.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Element {
-    pub pipeline: String,
-    pub stage: String,
-    pub action: String,
-    pub provider: String,
-    pub became: String,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Job {
-    pub id: String,
-    pub needs: Vec<String>,
-    /// `(branch, environment)` for each pipeline it serves, in order. `branch` is `None` for a
-    /// pipeline without one (it runs on `workflow_dispatch`); `environment` is empty when the
-    /// project names none (no `ENV`) and nothing else does.
-    pub environments: Vec<(Option<String>, String)>,
-    /// A manual approval comes before it: the job gets a GitHub environment.
-    pub approval: bool,
-    /// The action step's name.
-    pub step_name: String,
-    /// The action's `with:`, in order.
-    pub inputs: Vec<(String, Value)>,
-}
-
-impl Job {
-    /// The distinct environments, in order; none for a job whose projects name none.
-    pub fn environment_names(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = Vec::new();
-        for (_, env) in &self.environments {
-            if !env.is_empty() && !names.contains(&env.as_str()) {
-                names.push(env);
-            }
-        }
-        names
-    }
-
-    pub fn branches(&self) -> Vec<&str> {
-        self.environments
-            .iter()
-            .filter_map(|(b, _)| b.as_deref())
-            .collect()
-    }
-}
-
-/// A `with:` value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    Text(String),
-    /// One item per line (`env-vars`, `branch-environments`).
-    Lines(Vec<String>),
-    /// A value a person must replace, and why (a comment beside it).
-    Placeholder(String, String),
 }
 
 /// Maps the pipelines. Fails on an action provider import does not know.
@@ -204,114 +77,6 @@ pub fn map(imported: &Imported, options: &MapOptions) -> Result<Plan, InputError
     mapper.merge(drafted);
     mapper.finish();
     Ok(mapper.plan)
-}
-
-/// Every action's provider is known, or `Custom`. `source` checks it as soon as the pipelines
-/// are read, so that an unknown provider is the error, not what follows from it.
-pub fn check_providers(pipelines: &[Pipeline]) -> Result<(), InputError> {
-    for pipeline in pipelines {
-        for stage in &pipeline.stages {
-            for action in &stage.actions {
-                let provider = action.provider();
-                if action.action_type_id.owner == "Custom" || KNOWN_PROVIDERS.contains(&provider) {
-                    continue;
-                }
-                let suggestion = nearest(provider, &KNOWN_PROVIDERS)
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
-                return Err(InputError::new(
-                    "pipeline",
-                    format!(
-                        "{} uses the action provider `{provider}` (category {}, owner {}), which \
-                         import does not know{suggestion}",
-                        place(pipeline, &stage.name, action),
-                        action.action_type_id.category,
-                        action.action_type_id.owner,
-                    ),
-                )
-                .with_hint(format!(
-                    "import knows {}; remove the action from the saved pipeline JSON \
-                     (`--pipeline-file`) to import the rest, and port it by hand",
-                    KNOWN_PROVIDERS.join(", ")
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The pipelines' common name (`my-lambda-develop`, `my-lambda-main` → `my-lambda`), else the
-/// first pipeline's, as a file name.
-fn workflow_name(pipelines: &[Pipeline]) -> String {
-    let names: Vec<&str> = pipelines.iter().map(|p| p.name.as_str()).collect();
-    let mut prefix = names.first().copied().unwrap_or("pipeline").to_owned();
-    for name in &names[1.min(names.len())..] {
-        while !name.starts_with(&prefix) {
-            prefix.pop();
-        }
-    }
-    let prefix = prefix.trim_end_matches(['-', '_', '.', '@']);
-    let chosen = if prefix.len() >= 2 {
-        prefix
-    } else {
-        names.first().copied().unwrap_or("pipeline")
-    };
-    let cleaned: String = chosen
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    if cleaned.is_empty() {
-        "pipeline".to_owned()
-    } else {
-        cleaned
-    }
-}
-
-/// A job id: lowercase words joined by `-` (`UnitTests` → `unit-tests`), starting with a
-/// letter.
-fn job_id(text: &str) -> String {
-    let mut id = String::new();
-    let mut previous: Option<char> = None;
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            let new_word = c.is_ascii_uppercase()
-                && previous.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit());
-            if new_word && !id.ends_with('-') {
-                id.push('-');
-            }
-            id.push(c.to_ascii_lowercase());
-        } else if !id.ends_with('-') {
-            id.push('-');
-        }
-        previous = Some(c);
-    }
-    let id = id.trim_matches('-').to_owned();
-    match id.chars().next() {
-        Some(c) if c.is_ascii_alphabetic() => id,
-        Some(_) => format!("job-{id}"),
-        None => "job".to_owned(),
-    }
-}
-
-/// The buildspec a project runs.
-#[derive(Debug, Clone, PartialEq)]
-enum BuildspecRef {
-    /// `buildspec.yml` at the source root.
-    Default,
-    Path(String),
-    /// An inline buildspec: written beside the workflow.
-    Inline(String),
-    /// An S3 object (`arn:aws:s3:::bucket/key`): copied into the repository at `key`.
-    S3 {
-        arn: String,
-        key: String,
-    },
 }
 
 /// What one action step runs, with literal values.
@@ -1603,8 +1368,18 @@ impl<'a> Mapper<'a> {
         format!("arn:aws:iam::{account}:role/github-actions-{}", self.name)
     }
 
-    /// The report's steps that concern the whole workflow: the role and its trust policy.
+    /// The report's steps and notes that concern the whole workflow.
     fn finish(&mut self) {
+        self.role_todos();
+        self.repository_todos();
+        self.pipeline_todos();
+        self.image_notes();
+        self.rule_notes();
+    }
+
+    /// The role: its OIDC trust policy (the `sub` claims of the branches and environments) and
+    /// what it may call; and the old pipelines, which must stop.
+    fn role_todos(&mut self) {
         let repository = self
             .options
             .repository
@@ -1726,6 +1501,10 @@ impl<'a> Mapper<'a> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
+    }
+
+    /// Where the workflow goes: the repositories the pipelines read.
+    fn repository_todos(&mut self) {
         let moves: Vec<String> = self
             .imported
             .pipelines
@@ -1782,6 +1561,10 @@ impl<'a> Mapper<'a> {
                 ),
             );
         }
+    }
+
+    /// Pipeline features the workflow does not carry: trigger filters and variables.
+    fn pipeline_todos(&mut self) {
         for pipeline in &self.imported.pipelines {
             if !pipeline.triggers.is_empty() {
                 self.plan.todos.push(format!(
@@ -1811,6 +1594,10 @@ impl<'a> Mapper<'a> {
                 ));
             }
         }
+    }
+
+    /// The build images, one note per image.
+    fn image_notes(&mut self) {
         let mut images: Vec<(&str, Vec<&str>)> = Vec::new();
         for project in self.imported.projects.values() {
             let image = project.environment.image.as_str();
@@ -1840,6 +1627,10 @@ impl<'a> Mapper<'a> {
                 }
             ));
         }
+    }
+
+    /// Notification rules for pipelines that were not imported.
+    fn rule_notes(&mut self) {
         for rule in &self.imported.notification_rules {
             if !self.imported.pipelines.iter().any(|p| rule_is_for(rule, p)) {
                 self.plan.notes.push(format!(
@@ -1896,85 +1687,6 @@ struct Notify {
     events: Vec<&'static str>,
 }
 
-fn rule_is_for(rule: &NotificationRule, pipeline: &Pipeline) -> bool {
-    let Some(resource) = rule.resource.as_deref() else {
-        return false;
-    };
-    match &pipeline.arn {
-        Some(arn) => resource == arn,
-        None => resource.rsplit(':').next() == Some(pipeline.name.as_str()),
-    }
-}
-
-/// `notify-on` events for a CodePipeline notification event type.
-fn notify_event(id: &str) -> Option<&'static [&'static str]> {
-    let rest = id.strip_prefix("codepipeline-pipeline-")?;
-    let kind = [
-        "pipeline-execution-",
-        "stage-execution-",
-        "action-execution-",
-    ]
-    .iter()
-    .find_map(|prefix| rest.strip_prefix(prefix))?;
-    match kind {
-        "started" => Some(&["start"]),
-        "succeeded" => Some(&["success"]),
-        "failed" => Some(&["failure", "rollback"]),
-        _ => None,
-    }
-}
-
-/// `traffic-shift` for a CodeDeploy deployment configuration name: the predefined Lambda
-/// configurations (`LambdaCanary10Percent5Minutes` → `canary 10 5m`,
-/// `LambdaLinear10PercentEvery1Minute` → `linear 10 1m`, `LambdaAllAtOnce` → `all-at-once`).
-pub fn traffic_shift(config: &str) -> Option<String> {
-    let name = config.strip_prefix("CodeDeployDefault.").unwrap_or(config);
-    let name = name.strip_prefix("Lambda")?;
-    if name == "AllAtOnce" {
-        return Some("all-at-once".to_owned());
-    }
-    let (kind, rest) = if let Some(rest) = name.strip_prefix("Canary") {
-        ("canary", rest)
-    } else if let Some(rest) = name.strip_prefix("Linear") {
-        ("linear", rest)
-    } else {
-        return None;
-    };
-    let (percent, rest) = rest.split_once("Percent")?;
-    let rest = rest.strip_prefix("Every").unwrap_or(rest);
-    let minutes = rest
-        .strip_suffix("Minutes")
-        .or_else(|| rest.strip_suffix("Minute"))?;
-    let percent: u32 = percent.parse().ok()?;
-    let minutes: u32 = minutes.parse().ok()?;
-    if percent == 0 || percent >= 100 || minutes == 0 {
-        return None;
-    }
-    Some(format!("{kind} {percent} {minutes}m"))
-}
-
-fn buildspec_ref(buildspec: Option<&str>) -> BuildspecRef {
-    let Some(text) = buildspec.filter(|b| !b.trim().is_empty()) else {
-        return BuildspecRef::Default;
-    };
-    if text.contains('\n') {
-        return BuildspecRef::Inline(text.to_owned());
-    }
-    let text = text.trim();
-    if let Some(object) = text.strip_prefix("arn:aws:s3:::") {
-        let key = object.split_once('/').map(|(_, k)| k).unwrap_or(object);
-        return BuildspecRef::S3 {
-            arn: text.to_owned(),
-            key: key.to_owned(),
-        };
-    }
-    if text == "buildspec.yml" {
-        BuildspecRef::Default
-    } else {
-        BuildspecRef::Path(text.to_owned())
-    }
-}
-
 /// What a build job carries over from its project, for the report.
 fn build_detail(project: &Project, draft: &Draft) -> String {
     let spec = &draft.spec;
@@ -2017,142 +1729,9 @@ fn build_detail(project: &Project, draft: &Draft) -> String {
     said.join(", ")
 }
 
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().collect::<String>() + chars.as_str(),
-        None => String::new(),
-    }
-}
-
-fn join_step_names(names: &[String]) -> String {
-    // "CodeBuild project a", "CodeBuild project b" → "CodeBuild projects a, b".
-    let projects: Vec<&str> = names
-        .iter()
-        .filter_map(|n| n.strip_prefix("CodeBuild project "))
-        .collect();
-    let others: Vec<&str> = names
-        .iter()
-        .filter(|n| !n.starts_with("CodeBuild project "))
-        .map(String::as_str)
-        .collect();
-    let mut parts = Vec::new();
-    match projects.len() {
-        0 => {}
-        1 => parts.push(format!("CodeBuild project {}", projects[0])),
-        _ => parts.push(format!("CodeBuild projects {}", projects.join(", "))),
-    }
-    parts.extend(others.iter().map(|s| (*s).to_owned()));
-    parts.join(" + ")
-}
-
-fn category_verb(category: &str) -> &'static str {
-    match category {
-        "Build" => "built",
-        "Test" => "tested",
-        "Deploy" => "deployed",
-        "Invoke" => "invoked",
-        "Approval" => "asked for approval",
-        "Compute" => "ran",
-        _ => "ran",
-    }
-}
-
-/// ` (Key=value, ...)` of an action's configuration, for the report.
-fn config_summary(action: &Action) -> String {
-    if action.configuration.is_empty() {
-        return String::new();
-    }
-    let pairs: Vec<String> = action
-        .configuration
-        .iter()
-        .map(|(k, v)| {
-            let v = if v.chars().count() > 60 {
-                format!("{}…", v.chars().take(60).collect::<String>())
-            } else {
-                v.clone()
-            };
-            format!("{k}={v}")
-        })
-        .collect();
-    format!(" ({})", pairs.join(", "))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn deployment_configurations_become_traffic_shifts() {
-        let cases = [
-            (
-                "CodeDeployDefault.LambdaCanary10Percent5Minutes",
-                Some("canary 10 5m"),
-            ),
-            (
-                "CodeDeployDefault.LambdaCanary10Percent30Minutes",
-                Some("canary 10 30m"),
-            ),
-            (
-                "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
-                Some("linear 10 1m"),
-            ),
-            (
-                "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes",
-                Some("linear 10 10m"),
-            ),
-            ("CodeDeployDefault.LambdaAllAtOnce", Some("all-at-once")),
-            ("CodeDeployDefault.OneAtATime", None),
-            ("MyCustomConfig", None),
-        ];
-        for (config, expected) in cases {
-            assert_eq!(traffic_shift(config).as_deref(), expected, "{config}");
-        }
-    }
-
-    #[test]
-    fn notification_events() {
-        assert_eq!(
-            notify_event("codepipeline-pipeline-pipeline-execution-failed"),
-            Some(&["failure", "rollback"][..])
-        );
-        assert_eq!(
-            notify_event("codepipeline-pipeline-action-execution-succeeded"),
-            Some(&["success"][..])
-        );
-        assert_eq!(
-            notify_event("codepipeline-pipeline-pipeline-execution-canceled"),
-            None
-        );
-        assert_eq!(
-            notify_event("codepipeline-pipeline-manual-approval-needed"),
-            None
-        );
-    }
-
-    #[test]
-    fn names() {
-        assert_eq!(job_id("Deploy Prod"), "deploy-prod");
-        assert_eq!(job_id("UnitTests"), "unit-tests");
-        assert_eq!(job_id("ApproveProd"), "approve-prod");
-        assert_eq!(job_id("SMOKE"), "smoke");
-        assert_eq!(job_id("1st"), "job-1st");
-        assert_eq!(job_id("__"), "job");
-        let pipeline = |name: &str| Pipeline {
-            name: name.to_owned(),
-            arn: None,
-            stages: Vec::new(),
-            pipeline_type: None,
-            triggers: Vec::new(),
-            variables: Vec::new(),
-        };
-        assert_eq!(
-            workflow_name(&[pipeline("my-lambda-develop"), pipeline("my-lambda-main")]),
-            "my-lambda"
-        );
-        assert_eq!(workflow_name(&[pipeline("a"), pipeline("b")]), "a");
-        assert_eq!(workflow_name(&[pipeline("only")]), "only");
-    }
 
     #[test]
     fn members_differing_only_by_environment_share_a_template() {
@@ -2385,26 +1964,5 @@ mod tests {
         let err = map(&imported, &MapOptions::default()).unwrap_err();
         assert!(err.message.contains("`CodeDepoly`"), "{err}");
         assert!(err.message.contains("did you mean `CodeDeploy`?"), "{err}");
-    }
-
-    #[test]
-    fn buildspecs() {
-        assert_eq!(buildspec_ref(None), BuildspecRef::Default);
-        assert_eq!(buildspec_ref(Some("buildspec.yml")), BuildspecRef::Default);
-        assert_eq!(
-            buildspec_ref(Some("ci/buildspec-test.yml")),
-            BuildspecRef::Path("ci/buildspec-test.yml".into())
-        );
-        assert!(matches!(
-            buildspec_ref(Some("version: 0.2\nphases: {}\n")),
-            BuildspecRef::Inline(_)
-        ));
-        assert_eq!(
-            buildspec_ref(Some("arn:aws:s3:::bucket/specs/build.yml")),
-            BuildspecRef::S3 {
-                arn: "arn:aws:s3:::bucket/specs/build.yml".into(),
-                key: "specs/build.yml".into()
-            }
-        );
     }
 }

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use super::mapping::Plan;
+use super::plan::Plan;
 use crate::base::InputError;
 
 /// Why nothing was written.

@@ -3,7 +3,7 @@
 //! notes. The command prints it and appends it to the job summary in Actions.
 //! Owns: the report's text. Must not: print, write, decide anything.
 
-use super::mapping::Plan;
+use super::plan::Plan;
 
 /// The report.
 pub fn markdown(plan: &Plan) -> String {

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_saphyr::{Commented, FlowSeq, LitString, SerializerOptions};
 
-use super::mapping::{Job, Plan, Value, action_ref};
+use super::plan::{Job, Plan, Value, action_ref};
 
 /// The runner the jobs use, as the README's examples do.
 pub const RUNS_ON: &str = "ubuntu-24.04";

@@ -59,7 +59,7 @@ pub async fn read(names: &[String], config: &SdkConfig) -> Result<Imported, Read
             .map(str::to_owned);
         imported.pipelines.push(pipeline);
     }
-    crate::import::mapping::check_providers(&imported.pipelines)?;
+    crate::import::rules::check_providers(&imported.pipelines)?;
     check_configuration(&imported.pipelines)?;
     read_projects(&mut imported, config).await?;
     read_deployment_groups(&mut imported, config).await?;

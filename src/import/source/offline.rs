@@ -38,7 +38,7 @@ pub fn read(files: &ImportFiles) -> Result<Imported, InputError> {
         }
         imported.pipelines.push(pipeline);
     }
-    crate::import::mapping::check_providers(&imported.pipelines)?;
+    crate::import::rules::check_providers(&imported.pipelines)?;
     check_configuration(&imported.pipelines)?;
     let mut not_found: Vec<(String, String)> = Vec::new();
     for file in &files.projects {
