@@ -179,6 +179,11 @@ fn the_seed_pipelines_import_live_and_from_saved_json_to_the_same_workflow() {
         summary.starts_with("## Migration report: `my-lambda`"),
         "the report is the job summary: {summary}"
     );
+    let readme = std::fs::read_to_string(repo_path("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("```yaml\n{workflow}```")),
+        "README's \"Migrating from CodePipeline\" shows exactly what import writes for the seed"
+    );
     insta::assert_snapshot!("seed_workflow", workflow);
     insta::assert_snapshot!("seed_report", summary);
 }
