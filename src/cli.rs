@@ -30,7 +30,7 @@ pub struct Cli {
     pub show_settings: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Command {
     /// The full pipeline: build, package, deploy, notify and report.
@@ -45,10 +45,41 @@ pub enum Command {
     Rollback,
     /// Post-entrypoint: complete a check run that a crashed or killed run left in progress.
     Post,
+    /// Write a GitHub workflow that uses this action from CodePipeline pipelines (read live or
+    /// from saved JSON), and a migration report.
+    Import(ImportArgs),
+}
+
+/// The flags of `import`. They live on the command line only, not in `action.yml`: a migration
+/// is run once, by a person, against their pipelines; a job that runs on every push never needs
+/// them. `--dry-run`, `--force`, `--region`, `--role-to-assume` and `--working-directory` are
+/// the shared flags.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args, serde::Serialize)]
+pub struct ImportArgs {
+    /// A pipeline to read through the AWS API (GetPipeline, BatchGetProjects, and the
+    /// notification rules where allowed); repeatable.
+    #[arg(long = "pipeline", value_name = "NAME")]
+    pub pipelines: Vec<String>,
+    /// Saved `aws codepipeline get-pipeline` output, instead of --pipeline; repeatable.
+    #[arg(long = "pipeline-file", value_name = "FILE")]
+    pub pipeline_files: Vec<String>,
+    /// Saved `aws codebuild batch-get-projects` output; repeatable.
+    #[arg(long = "project-file", value_name = "FILE")]
+    pub project_files: Vec<String>,
+    /// Saved `aws deploy get-deployment-group` output, for CodeDeploy actions; repeatable.
+    #[arg(long = "deployment-group-file", value_name = "FILE")]
+    pub deployment_group_files: Vec<String>,
+    /// Saved `aws codestar-notifications describe-notification-rule` output; repeatable.
+    #[arg(long = "notification-rule-file", value_name = "FILE")]
+    pub notification_rule_files: Vec<String>,
+    /// Name of the workflow and of its file under .github/workflows. Default: the pipelines'
+    /// common name.
+    #[arg(long = "name", value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 impl Command {
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             Command::Run => "run",
             Command::Build => "build",
@@ -56,6 +87,7 @@ impl Command {
             Command::Package => "package",
             Command::Rollback => "rollback",
             Command::Post => "post",
+            Command::Import(_) => "import",
         }
     }
 
@@ -89,9 +121,20 @@ pub struct Inputs {
     #[arg(long, global = true, value_name = "DIR")]
     pub working_directory: Option<String>,
     /// Build environment variables, one NAME=value per line. They override the buildspec's
-    /// env.variables, as a CodeBuild project's variables do.
+    /// env.variables, as a CodeBuild project's variables do. `{environment}` in a value is the
+    /// selected environment.
     #[arg(long, global = true, value_name = "LINES")]
     pub env_vars: Option<String>,
+    /// Build variables from Parameter Store, one NAME=parameter-name per line, fetched before
+    /// the install phase and masked, as a CodeBuild project's PARAMETER_STORE variables are.
+    /// `{environment}` in a name is the selected environment.
+    #[arg(long, global = true, value_name = "LINES")]
+    pub parameter_store: Option<String>,
+    /// Build variables from Secrets Manager, one
+    /// NAME=secret-id[:json-key[:version-stage[:version-id]]] per line, fetched and masked as a
+    /// CodeBuild project's SECRETS_MANAGER variables are. `{environment}` as in parameter-store.
+    #[arg(long, global = true, value_name = "LINES")]
+    pub secrets_manager: Option<String>,
     /// Bound on the whole build, e.g. 30m, 1h, 90s. When it fires the build is TIMED_OUT.
     #[arg(long, global = true, value_name = "DURATION")]
     pub timeout: Option<String>,
@@ -180,8 +223,9 @@ pub struct Inputs {
     /// Create the function from function-config and the package when it does not exist.
     #[arg(long, global = true, value_name = "BOOL")]
     pub create_function: Option<String>,
-    /// Deploy even when the function already runs this exact code.
-    #[arg(long, global = true, value_name = "BOOL")]
+    /// Deploy even when the function already runs this exact code (import: overwrite an
+    /// existing workflow).
+    #[arg(long, global = true, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub force: Option<String>,
     /// S3 bucket for packages over 50 MB.
     #[arg(long, global = true, value_name = "BUCKET")]
@@ -192,8 +236,9 @@ pub struct Inputs {
     /// Bound on every wait for the function to settle, e.g. 5m.
     #[arg(long, global = true, value_name = "DURATION")]
     pub wait_timeout: Option<String>,
-    /// Resolve everything and print the plan, change nothing.
-    #[arg(long, global = true, value_name = "BOOL")]
+    /// Resolve everything and print the plan, change nothing (import: print the workflow
+    /// instead of writing it).
+    #[arg(long, global = true, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub dry_run: Option<String>,
 
     // ----- notify -----

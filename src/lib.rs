@@ -7,7 +7,7 @@
 //! files, check run, SNS, report file), wired in `commands::Reporters`.
 //!
 //! Layers, top to bottom; imports only go down: `commands` → reporters (`github`, `notify`,
-//! `report`) and stages (`deploy`, `build` → `package` → `buildspec`) → `settings`, `aws` →
+//! `report`) and stages (`deploy`, `build` → `package` → `buildspec`, `import`) → `settings`, `aws` →
 //! `events`, `cli`, `env`, `redact`, `cancel`, `workspace_owner` → `base`.
 //! Stages never print: they return data and emit `events::Event`s. Every string that leaves
 //! the process passes `redact::Redactor`.
@@ -23,6 +23,7 @@ pub mod deploy;
 pub mod env;
 pub mod events;
 pub mod github;
+pub mod import;
 pub mod notify;
 pub mod package;
 pub mod redact;

@@ -15,6 +15,7 @@ mod github;
 mod harness;
 mod host_action;
 mod images;
+mod import;
 mod package;
 mod reliability;
 mod runtimes;

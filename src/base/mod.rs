@@ -1,7 +1,7 @@
 //! The bottom layer: the types every other module uses and nothing else defines. Phases,
 //! statuses, positions and spans; the run report's data model; input errors and how a user
 //! error is drawn; YAML with positions; "did you mean" suggestions; Lambda's limits; the step
-//! output names; the exit status.
+//! output names; the exit status; the Secrets Manager reference grammar.
 //! Owns: plain data and pure functions. Must not: import any other module of this crate, do
 //! I/O, print.
 
@@ -11,6 +11,7 @@ pub mod input_error;
 pub mod limits;
 pub mod outputs;
 pub mod report;
+pub mod secret_ref;
 pub mod suggest;
 pub mod yaml;
 

@@ -1,6 +1,7 @@
 //! DOWNLOAD_SOURCE: what a build needs before INSTALL, resolved from its settings. The starting
 //! environment (inherited, CodeBuild's variables, the buildspec's, Parameter Store and Secrets
-//! Manager values, `env-vars`, `LAMBDA_PIPELINE_ENVIRONMENT`), the shell, the runtime
+//! Manager values of the buildspec and of the `parameter-store`/`secrets-manager` inputs,
+//! `env-vars`, `LAMBDA_PIPELINE_ENVIRONMENT`), the shell, the runtime
 //! selection, and the build's private state directory.
 //! Owns: that preparation. Must not: run a phase, print.
 
@@ -46,10 +47,26 @@ pub async fn prepare(
         docker::host_workspace(&|name| env.get(name).cloned(), &settings.source_dir);
     env.insert(docker::HOST_WORKSPACE.to_owned(), host_workspace);
     env.extend(spec.variables());
-    if !spec.env.parameter_store.is_empty() || !spec.env.secrets_manager.is_empty() {
+    let from_spec = !spec.env.parameter_store.is_empty() || !spec.env.secrets_manager.is_empty();
+    let from_inputs = !settings.parameter_store.is_empty() || !settings.secrets_manager.is_empty();
+    if from_spec || from_inputs {
         let config =
             crate::aws::sdk_config(process_env, Some(&identity.region), None, redactor).await;
-        let values = secrets::resolve(spec, &config).await.map_err(|e| e.0)?;
+        let mut values = Vec::new();
+        if from_spec {
+            values.extend(secrets::resolve(spec, &config).await.map_err(|e| e.0)?);
+        }
+        // The project's references (tier 5) override the buildspec's (tier 4), spec §7.1.
+        if from_inputs {
+            let inputs = secrets::resolve_inputs(
+                &settings.parameter_store,
+                &settings.secrets_manager,
+                &config,
+            )
+            .await
+            .map_err(|e| e.0)?;
+            values.extend(inputs);
+        }
         for (_, value) in &values {
             redactor.add(value);
         }

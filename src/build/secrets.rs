@@ -1,6 +1,8 @@
-//! Resolves `env.parameter-store` and `env.secrets-manager` before INSTALL (spec §7.3–§7.4).
-//! The caller (`build::prepare`) adds every value it gets back to the `Redactor`, whose hook
-//! registers it with the runner through `::add-mask::`.
+//! Resolves `env.parameter-store` and `env.secrets-manager` before INSTALL (spec §7.3–§7.4),
+//! and the `parameter-store` and `secrets-manager` inputs (a CodeBuild project's
+//! PARAMETER_STORE and SECRETS_MANAGER variables). The caller (`build::prepare`) adds every
+//! value it gets back to the `Redactor`, whose hook registers it with the runner through
+//! `::add-mask::`.
 
 use aws_config::SdkConfig;
 
@@ -40,42 +42,91 @@ pub async fn resolve(
     Ok(values)
 }
 
+/// The `parameter-store` and `secrets-manager` inputs' values, by variable name, in that
+/// order; an error names the input and the variable.
+pub async fn resolve_inputs(
+    parameter_store: &[(String, String)],
+    secrets_manager: &[(String, SecretRef)],
+    config: &SdkConfig,
+) -> Result<Vec<(String, String)>, SecretError> {
+    let mut values = Vec::new();
+    if !parameter_store.is_empty() {
+        let client = aws_sdk_ssm::Client::new(config);
+        let names: Vec<String> = parameter_store.iter().map(|(_, p)| p.clone()).collect();
+        let found = get_parameters(&client, &names)
+            .await
+            .map_err(|(index, message)| {
+                SecretError(format!(
+                    "error: input `parameter-store`: {}: {message}",
+                    parameter_store[index].0
+                ))
+            })?;
+        values.extend(parameter_store.iter().map(|(n, _)| n.clone()).zip(found));
+    }
+    if !secrets_manager.is_empty() {
+        let client = aws_sdk_secretsmanager::Client::new(config);
+        for (name, reference) in secrets_manager {
+            let value = secret(&client, reference).await.map_err(|message| {
+                SecretError(format!("error: input `secrets-manager`: {name}: {message}"))
+            })?;
+            values.push((name.clone(), value));
+        }
+    }
+    Ok(values)
+}
+
 async fn parameters(
     spec: &Buildspec,
     config: &SdkConfig,
 ) -> Result<Vec<(String, String)>, SecretError> {
     let client = aws_sdk_ssm::Client::new(config);
+    let params = &spec.env.parameter_store;
+    let names: Vec<String> = params
+        .iter()
+        .map(|(_, param)| param.value.clone())
+        .collect();
+    let values = get_parameters(&client, &names)
+        .await
+        .map_err(|(index, message)| error_at(spec, &params[index].1, &message))?;
+    Ok(params
+        .iter()
+        .map(|(name, _)| name.value.clone())
+        .zip(values)
+        .collect())
+}
+
+/// The decrypted value of every parameter in `names`, in order, ten per GetParameters call.
+/// An error carries the index of the parameter it is about.
+async fn get_parameters(
+    client: &aws_sdk_ssm::Client,
+    names: &[String],
+) -> Result<Vec<String>, (usize, String)> {
     let mut values = Vec::new();
-    for chunk in spec.env.parameter_store.chunks(10) {
-        let names: Vec<String> = chunk.iter().map(|(_, param)| param.value.clone()).collect();
+    for (chunk_index, chunk) in names.chunks(10).enumerate() {
+        let first = chunk_index * 10;
         let output = client
             .get_parameters()
-            .set_names(Some(names))
+            .set_names(Some(chunk.to_vec()))
             .with_decryption(true)
             .send()
             .await
             .map_err(|err| {
-                error_at(
-                    spec,
-                    &chunk[0].1,
-                    &format!("Parameter Store: {}", crate::aws::describe(&err)),
+                (
+                    first,
+                    format!("Parameter Store: {}", crate::aws::describe(&err)),
                 )
             })?;
-        for (name, param) in chunk {
+        for (offset, name) in chunk.iter().enumerate() {
             let found = output
                 .parameters()
                 .iter()
-                .find(|p| p.name() == Some(param.value.as_str()));
+                .find(|p| p.name() == Some(name.as_str()));
             match found.and_then(|p| p.value()) {
-                Some(value) => values.push((name.value.clone(), value.to_owned())),
+                Some(value) => values.push(value.to_owned()),
                 None => {
-                    return Err(error_at(
-                        spec,
-                        param,
-                        &format!(
-                            "parameter `{}` was not found in Parameter Store",
-                            param.value
-                        ),
+                    return Err((
+                        first + offset,
+                        format!("parameter `{name}` was not found in Parameter Store"),
                     ));
                 }
             }

@@ -56,14 +56,7 @@ pub struct EnvSection {
     pub git_credential_helper: bool,
 }
 
-/// `secret-id[:json-key[:version-stage[:version-id]]]` (spec §7.4).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecretRef {
-    pub secret_id: String,
-    pub json_key: Option<String>,
-    pub version_stage: Option<String>,
-    pub version_id: Option<String>,
-}
+pub use crate::base::secret_ref::SecretRef;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OnFailure {

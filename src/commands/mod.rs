@@ -5,6 +5,7 @@
 //! Owns: the order of stages and the exit status. Must not: parse raw inputs (that is
 //! `settings`), print except through a reporter.
 
+mod import;
 mod package;
 mod post;
 mod reporters;
@@ -156,12 +157,13 @@ pub async fn run(cli: Cli, env: Env) -> ExitStatus {
     }
     stage.cancel.listen_for_signals();
     let context = Context::new(settings, stage);
-    let outcome = match context.settings.command {
+    let outcome = match &context.settings.command {
         Command::Validate => validate::run(&context),
         Command::Run | Command::Build => run::run(&context).await,
         Command::Package => package::run(&context).await,
         Command::Post => post::run(&context).await,
         Command::Rollback => rollback::run(&context).await,
+        Command::Import(_) => import::run(&context).await,
     };
     outcome.exit_status()
 }

@@ -19,14 +19,14 @@ use crate::package::PackageOptions;
 
 pub async fn run(context: &Context) -> Outcome {
     let settings = &context.settings;
-    let command = settings.command;
+    let command = &settings.command;
     let build = &settings.build;
     let environment = build.environment.as_deref();
     let spec = match buildspec::load(build.buildspec.as_deref(), &build.source_dir) {
         Ok(spec) => spec,
         Err(err) => return invalid_buildspec(context, &err).await,
     };
-    if command == Command::Run
+    if *command == Command::Run
         && let Err(err) = check_package_sources(context, &spec)
     {
         let reporters = Reporters::quiet(context);
@@ -34,7 +34,7 @@ pub async fn run(context: &Context) -> Outcome {
         reporters.input_error(&err);
         return Outcome::InvalidInput;
     }
-    if command == Command::Run
+    if *command == Command::Run
         && let Err(err) = deploy::preflight(&context.stage, &settings.env, &settings.deploy).await
     {
         let reporters = Reporters::quiet(context);
@@ -136,7 +136,7 @@ pub async fn run(context: &Context) -> Outcome {
             position: None,
         });
     }
-    let notify = if command == Command::Run && !settings.deploy.is_empty() {
+    let notify = if *command == Command::Run && !settings.deploy.is_empty() {
         deploy_after_build(context, &reporters, &package_options, &mut report).await
     } else {
         None
@@ -390,7 +390,7 @@ fn apply_outcome(report: &mut RunReport, outcome: BuildOutcome) {
 }
 
 /// A minimal failed report for the report file: DOWNLOAD_SOURCE failed with `code`.
-fn failed_report(command: Command, code: &str) -> RunReport {
+fn failed_report(command: &Command, code: &str) -> RunReport {
     let mut report = RunReport::new(command.name(), "");
     report.status = RunStatus::Failed;
     report.failed_phase = Some(Phase::DownloadSource);
@@ -404,7 +404,7 @@ fn failed_report(command: Command, code: &str) -> RunReport {
 /// failed in DOWNLOAD_SOURCE.
 async fn invalid_buildspec(context: &Context, err: &buildspec::BuildspecError) -> Outcome {
     let settings = &context.settings;
-    let command = settings.command;
+    let command = &settings.command;
     let reporters = Reporters::quiet(context);
     reporters.buildspec_error(err);
     let environment = settings.build.environment.as_deref();

@@ -109,6 +109,31 @@ impl WorkflowFiles {
             ));
         }
     }
+
+    /// Appends a command's own Markdown (`import`'s report) to `GITHUB_STEP_SUMMARY`, in a job
+    /// only; the command prints it anyway.
+    pub fn append_summary_markdown(&self, markdown: &str) {
+        let (true, Some(path)) = (self.workflow.actions, &self.workflow.summary_file) else {
+            return;
+        };
+        let used = fs_err::metadata(path)
+            .map(|m| m.len() as usize)
+            .unwrap_or(0);
+        let room = summary::STEP_SUMMARY_LIMIT.saturating_sub(used + 4096);
+        let text = self.redactor.redact(markdown).into_owned();
+        let text = summary::truncate_end(&text, room, summary::TRUNCATED_END, summary::Unit::Bytes);
+        let written = fs_err::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut file| file.write_all(text.as_bytes()));
+        if let Err(err) = written {
+            self.terminal.err(&format!(
+                "warning: cannot write the job summary to `{}`: {err}",
+                path.display()
+            ));
+        }
+    }
 }
 
 fn append_summary(path: &Path, report: &RunReport, redactor: &Redactor) -> std::io::Result<()> {

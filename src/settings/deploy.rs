@@ -339,7 +339,7 @@ impl TargetDefaults {
 }
 
 /// The environment from `environment`, else from the branch through `branch-environments`.
-fn select_environment(inputs: &Inputs, env: &Env) -> Result<Option<String>, InputError> {
+pub fn select_environment(inputs: &Inputs, env: &Env) -> Result<Option<String>, InputError> {
     if let Some(name) = inputs.environment.as_deref().map(str::trim)
         && !name.is_empty()
     {

@@ -8,6 +8,7 @@
 pub mod deploy;
 pub mod function_config;
 pub mod github;
+pub mod import;
 pub mod notify;
 pub mod runtimes;
 pub mod values;
@@ -18,10 +19,12 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::base::InputError;
+use crate::base::secret_ref::SecretRef;
 use crate::cli::{Cli, Command};
 use crate::env::Env;
 pub use deploy::DeployPlan;
 pub use github::GithubSettings;
+pub use import::ImportSettings;
 pub use notify::NotifySettings;
 pub use runtimes::RuntimeSources;
 
@@ -37,6 +40,8 @@ pub struct Settings {
     /// `run` and `rollback`; empty (no targets) when nothing is to be deployed.
     pub deploy: DeployPlan,
     pub github: GithubSettings,
+    /// `import` only.
+    pub import: Option<ImportSettings>,
     pub workflow: Workflow,
     /// `report-file`, absolute.
     pub report_file: Option<PathBuf>,
@@ -61,6 +66,10 @@ pub struct BuildSettings {
     /// `env-vars`, in order. Only the names are shown.
     #[serde(serialize_with = "show_names")]
     pub env_vars: Vec<(String, String)>,
+    /// `parameter-store`: variable name → parameter name, in order.
+    pub parameter_store: Vec<(String, String)>,
+    /// `secrets-manager`: variable name → reference, in order.
+    pub secrets_manager: Vec<(String, SecretRef)>,
     /// The environment given to the build as `LAMBDA_PIPELINE_ENVIRONMENT`: the deploy's
     /// (from `branch-environments` too), else the `environment` input.
     pub environment: Option<String>,
@@ -117,10 +126,11 @@ impl Settings {
     /// Resolves the inputs `cli.command` uses (the full set for `run`). The first bad one is the
     /// error.
     pub fn resolve(cli: &Cli, env: &Env) -> Result<Settings, InputError> {
-        let command = cli.command.unwrap_or(Command::Run);
+        let command = cli.command.clone().unwrap_or(Command::Run);
         let inputs = &cli.inputs;
         let uses = |commands: &[Command]| commands.contains(&command);
         let cwd = std::env::current_dir().unwrap_or_default();
+        let mut secrets_manager = Vec::new();
         let source_dir = match source_dir(inputs.working_directory.as_deref(), env) {
             Ok(dir) => dir,
             // `post` reads no files; `rollback` reads only a `targets` file, from here then.
@@ -152,6 +162,13 @@ impl Settings {
                     .map(values::parse_env_vars)
                     .transpose()?
                     .unwrap_or_default(),
+                parameter_store: inputs
+                    .parameter_store
+                    .as_deref()
+                    .map(values::parse_parameter_store)
+                    .transpose()?
+                    .unwrap_or_default(),
+                secrets_manager: Vec::new(),
                 environment: None,
                 runtimes_manifest: PathBuf::from(
                     env.get("LAMBDA_PIPELINE_RUNTIMES_FILE")
@@ -175,9 +192,23 @@ impl Settings {
         } else {
             DeployPlan::default()
         };
-        build.environment = (!deploy.is_empty())
-            .then(|| deploy.environment.clone())
-            .or_else(|| inputs.environment.clone());
+        if uses(&[Command::Run, Command::Build, Command::Package])
+            && let Some(text) = inputs.secrets_manager.as_deref()
+        {
+            secrets_manager = values::parse_variable_lines("secrets-manager", text)?;
+        }
+        build.environment = if !deploy.is_empty() {
+            Some(deploy.environment.clone())
+        } else if uses(&[Command::Run, Command::Build]) {
+            deploy::select_environment(inputs, env)?
+        } else {
+            inputs.environment.clone()
+        };
+        let environment = build.environment.as_deref();
+        values::fill_environment("env-vars", &mut build.env_vars, environment)?;
+        values::fill_environment("parameter-store", &mut build.parameter_store, environment)?;
+        values::fill_environment("secrets-manager", &mut secrets_manager, environment)?;
+        build.secrets_manager = values::parse_secrets_manager(secrets_manager)?;
         let package = PackageSettings {
             zip_file: inputs.zip_file.clone(),
             package_directory: inputs.package_directory.clone(),
@@ -187,13 +218,18 @@ impl Settings {
                 .get("SOURCE_DATE_EPOCH")
                 .and_then(|v| v.trim().parse().ok()),
         };
-        let github = GithubSettings::resolve(inputs, env, command)?;
+        let github = GithubSettings::resolve(inputs, env, command.clone())?;
+        let import = match &command {
+            Command::Import(args) => Some(ImportSettings::resolve(args, inputs, &source_dir)?),
+            _ => None,
+        };
         Ok(Settings {
             command,
             build,
             package,
             deploy,
             github,
+            import,
             workflow: Workflow::resolve(env),
             report_file: inputs.report_file.as_deref().map(|p| cwd.join(p)),
             region: inputs.region.clone(),

@@ -1,9 +1,10 @@
-//! Parsers for the value kinds every input uses: booleans and durations. A bad value is an
-//! `InputError` that names the input and says what to write instead.
+//! Parsers for the value kinds every input uses: booleans, durations and `NAME=value` lines.
+//! A bad value is an `InputError` that names the input and says what to write instead.
 
 use std::time::Duration;
 
 use crate::base::InputError;
+use crate::base::secret_ref::{SecretRef, parse_secret_ref};
 
 /// Parses a boolean input: true/false, yes/no, 1/0, on/off (any case). Unset is `default`.
 pub fn parse_bool(input: &str, value: Option<&str>, default: bool) -> Result<bool, InputError> {
@@ -66,6 +67,40 @@ pub fn parse_duration(input: &str, value: &str) -> Result<Duration, InputError> 
 /// Parses the `env-vars` input: `NAME=value` per line; blank lines and `#` comments skipped;
 /// quotes are kept as written (as CodeBuild's env-file does).
 pub fn parse_env_vars(text: &str) -> Result<Vec<(String, String)>, InputError> {
+    parse_variable_lines("env-vars", text)
+}
+
+/// `{environment}` in a value, filled in once the environment is known. A value that uses it
+/// while no environment is selected is an error naming `input`.
+pub fn fill_environment(
+    input: &str,
+    vars: &mut [(String, String)],
+    environment: Option<&str>,
+) -> Result<(), InputError> {
+    for (name, value) in vars.iter_mut() {
+        if !value.contains(ENVIRONMENT_PLACEHOLDER) {
+            continue;
+        }
+        let Some(environment) = environment else {
+            return Err(InputError::new(
+                input,
+                format!("`{name}` uses `{ENVIRONMENT_PLACEHOLDER}` but no environment is selected"),
+            )
+            .with_hint(
+                "set `environment`, or `branch-environments` to derive it from the branch",
+            ));
+        };
+        *value = value.replace(ENVIRONMENT_PLACEHOLDER, environment);
+    }
+    Ok(())
+}
+
+/// What `{environment}` stands for in `env-vars`, `parameter-store`, `secrets-manager` and
+/// `function-name`.
+pub const ENVIRONMENT_PLACEHOLDER: &str = "{environment}";
+
+/// `NAME=value` lines of `input` (`env-vars`, `parameter-store`, `secrets-manager`).
+pub fn parse_variable_lines(input: &str, text: &str) -> Result<Vec<(String, String)>, InputError> {
     let mut vars = Vec::new();
     for (index, line) in text.lines().enumerate() {
         let trimmed = line.trim();
@@ -74,7 +109,7 @@ pub fn parse_env_vars(text: &str) -> Result<Vec<(String, String)>, InputError> {
         }
         let Some((name, value)) = line.split_once('=') else {
             return Err(InputError::new(
-                "env-vars",
+                input,
                 format!("line {} is `{trimmed}`; expected NAME=value", index + 1),
             ));
         };
@@ -86,13 +121,13 @@ pub fn parse_env_vars(text: &str) -> Result<Vec<(String, String)>, InputError> {
             && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
         if !valid {
             return Err(InputError::new(
-                "env-vars",
+                input,
                 format!("line {}: `{name}` is not a valid variable name", index + 1),
             ));
         }
         if name.starts_with("CODEBUILD_") {
             return Err(InputError::new(
-                "env-vars",
+                input,
                 format!(
                     "line {}: `{name}` starts with CODEBUILD_, which is reserved",
                     index + 1
@@ -103,6 +138,42 @@ pub fn parse_env_vars(text: &str) -> Result<Vec<(String, String)>, InputError> {
         vars.push((name.to_owned(), value.to_owned()));
     }
     Ok(vars)
+}
+
+/// The `parameter-store` input: `NAME=parameter-name` lines, names trimmed. `{environment}`
+/// is filled in later (`fill_environment`).
+pub fn parse_parameter_store(text: &str) -> Result<Vec<(String, String)>, InputError> {
+    let mut vars = parse_variable_lines("parameter-store", text)?;
+    for (name, value) in &mut vars {
+        *value = value.trim().to_owned();
+        if value.is_empty() {
+            return Err(
+                InputError::new("parameter-store", format!("`{name}` names no parameter"))
+                    .with_hint("write NAME=/path/of/the/parameter"),
+            );
+        }
+    }
+    Ok(vars)
+}
+
+/// The `secrets-manager` references, after `{environment}` is filled in.
+pub fn parse_secrets_manager(
+    vars: Vec<(String, String)>,
+) -> Result<Vec<(String, SecretRef)>, InputError> {
+    vars.into_iter()
+        .map(|(name, reference)| {
+            let reference = reference.trim();
+            parse_secret_ref(reference)
+                .map(|parsed| (name.clone(), parsed))
+                .map_err(|why| {
+                    InputError::new(
+                        "secrets-manager",
+                        format!("`{name}={reference}` is not a secret reference: {why}"),
+                    )
+                    .with_hint("write NAME=secret-id[:json-key[:version-stage[:version-id]]]")
+                })
+        })
+        .collect()
 }
 
 /// Serializes a duration as `90s` (for `--show-settings`).
@@ -142,6 +213,34 @@ mod tests {
             err.to_string(),
             "input `force`: `maybe` is not a boolean\n\nhint: use true or false"
         );
+    }
+
+    #[test]
+    fn references_and_the_environment_placeholder() {
+        let mut params = parse_parameter_store("DB= /app/{environment}/db \n").unwrap();
+        fill_environment("parameter-store", &mut params, Some("prod")).unwrap();
+        assert_eq!(params, vec![("DB".to_owned(), "/app/prod/db".to_owned())]);
+        let err = fill_environment(
+            "parameter-store",
+            &mut [("DB".into(), "/{environment}".into())],
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(err.input, "parameter-store");
+        assert!(err.message.contains("no environment is selected"), "{err}");
+        assert!(
+            parse_parameter_store("DB=")
+                .unwrap_err()
+                .message
+                .contains("names no parameter")
+        );
+        let secrets =
+            parse_secrets_manager(vec![("TOKEN".into(), "ci/token:key::v1".into())]).unwrap();
+        assert_eq!(secrets[0].1.json_key.as_deref(), Some("key"));
+        assert_eq!(secrets[0].1.version_id.as_deref(), Some("v1"));
+        let err = parse_secrets_manager(vec![("T".into(), "a:b:c:d:e".into())]).unwrap_err();
+        assert_eq!(err.input, "secrets-manager");
+        assert!(err.message.contains("`T=a:b:c:d:e`"), "{err}");
     }
 
     #[test]

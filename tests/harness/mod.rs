@@ -17,8 +17,10 @@ pub mod faults;
 pub mod file_server;
 pub mod github;
 pub mod moto;
+pub mod pipelines;
 pub mod process;
 pub mod provision;
+pub mod workflow_lint;
 pub mod zip_function;
 
 use std::collections::BTreeMap;

