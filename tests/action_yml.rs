@@ -236,12 +236,19 @@ fn dockerfile_follows_the_container_action_rules() {
     let names: Vec<&str> = stages.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(
         names,
-        ["docker-cli", "base", "builder", "release", "runtime"]
+        [
+            "docker-cli",
+            "aws-tools",
+            "base",
+            "builder",
+            "release",
+            "runtime"
+        ]
     );
-    // `builder` and `docker-cli` only produce files for the shipped stages.
+    // `builder`, `docker-cli` and `aws-tools` only produce files for the shipped stages.
     let shipped = stages
         .iter()
-        .filter(|(name, _)| name != "builder" && name != "docker-cli");
+        .filter(|(name, _)| !["builder", "docker-cli", "aws-tools"].contains(&name.as_str()));
     for (name, lines) in shipped {
         for line in lines {
             assert!(
@@ -254,7 +261,11 @@ fn dockerfile_follows_the_container_action_rules() {
             );
         }
     }
-    let base = &stages[1].1;
+    let base = &stages
+        .iter()
+        .find(|(name, _)| name == "base")
+        .expect("a base stage")
+        .1;
     assert!(
         base.iter()
             .any(|l| l == r#"ENTRYPOINT ["/usr/local/bin/lambda-pipeline"]"#)
@@ -268,7 +279,6 @@ fn dockerfile_follows_the_container_action_rules() {
         "the post-entrypoint link"
     );
     for tool in [
-        "awscli",
         "bash",
         "git",
         "zip",
@@ -279,7 +289,6 @@ fn dockerfile_follows_the_container_action_rules() {
         "python3-pip",
         "python3-venv",
         "nodejs",
-        "npm",
     ] {
         assert!(
             base.iter()
@@ -287,6 +296,27 @@ fn dockerfile_follows_the_container_action_rules() {
             "base stage installs `{tool}`"
         );
     }
+    // From the registries, not Debian: npm and corepack (yarn, pnpm), the aws and SAM CLIs.
+    for needle in [
+        "fetch npm ",
+        "fetch corepack ",
+        "corepack enable",
+        "COPY --from=aws-tools /opt/aws /opt/aws",
+        "ln -s /opt/aws/bin/sam /usr/local/bin/sam",
+        "COPY --chmod=0755 docker/aws /usr/local/bin/aws",
+    ] {
+        assert!(
+            base.iter().any(|l| l.contains(needle)),
+            "base stage: `{needle}`"
+        );
+    }
+    let aws_tools = &stages[1].1;
+    assert!(
+        aws_tools
+            .iter()
+            .any(|l| l.contains("\"awscli==${AWSCLI_VERSION}\" \"aws-sam-cli==${SAM_VERSION}\"")),
+        "aws-tools installs the aws and SAM CLIs"
+    );
 }
 
 /// Every workflow we show users: `examples/workflows/*.yml`, the README's workflow blocks, and
