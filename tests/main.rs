@@ -13,6 +13,7 @@ mod github;
 mod harness;
 mod images;
 mod package;
+mod preview;
 mod reliability;
 mod seeds;
 mod settings;
