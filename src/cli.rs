@@ -110,7 +110,8 @@ pub struct Inputs {
     /// A zip the buildspec builds itself; it is deployed as it is.
     #[arg(long, global = true, value_name = "PATH")]
     pub zip_file: Option<String>,
-    /// A directory to zip when the buildspec has no artifacts section.
+    /// A directory (relative to the working directory) whose files are zipped and deployed
+    /// instead of the buildspec's artifacts, which are still packaged.
     #[arg(long, global = true, value_name = "DIR")]
     pub package_directory: Option<String>,
     /// Where to write the deployment zip (package command). Defaults to a file beside the build.
@@ -168,6 +169,17 @@ pub struct Inputs {
     /// latest-published to publish to $LATEST.PUBLISHED (Lambda Managed Instances).
     #[arg(long, global = true, value_name = "TARGET")]
     pub publish_to: Option<String>,
+    /// The function's configuration, set before each version is published: fields of
+    /// UpdateFunctionConfiguration (YAML or JSON, inline or a file).
+    #[arg(long, global = true, value_name = "YAML|JSON|PATH")]
+    pub function_config: Option<String>,
+    /// merge (keys given are set, null removes, others kept) or replace the function's
+    /// environment variables.
+    #[arg(long, global = true, value_name = "MODE")]
+    pub environment_variables: Option<String>,
+    /// Create the function from function-config and the package when it does not exist.
+    #[arg(long, global = true, value_name = "BOOL")]
+    pub create_function: Option<String>,
     /// Deploy even when the function already runs this exact code.
     #[arg(long, global = true, value_name = "BOOL")]
     pub force: Option<String>,

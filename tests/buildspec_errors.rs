@@ -506,7 +506,7 @@ fn validate_json_and_version_01() {
         "validate",
     );
     assert_eq!(out.code, 0, "{out}");
-    assert!(out.stdout.contains("V01"), "{out}");
+    assert!(out.stdout.contains("(version 0.1,"), "{out}");
 }
 
 #[test]

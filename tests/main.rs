@@ -5,16 +5,20 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod action_yml;
+mod artifact_paths;
 mod buildspec_errors;
 mod conformance;
 mod deploy;
 mod deploy_safety;
+mod function_config;
 mod github;
 mod harness;
+mod host_action;
 mod images;
 mod package;
 mod preview;
 mod reliability;
+mod runtimes;
 mod seeds;
 mod settings;
 mod workspace_owner;

@@ -937,7 +937,7 @@ fn artifact_globs_never_reach_outside_the_source_tree() {
         (
             "files:\n    - '{OUTSIDE_ABS}'",
             None,
-            "leaves the base directory",
+            "is outside the source directory",
         ),
         (
             "base-directory: ..\n  files:\n    - '**/*'",

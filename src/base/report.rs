@@ -149,6 +149,24 @@ pub struct DeployEntry {
     /// Problems that did not fail the deploy, e.g. a version that could not be deleted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// What `function-config` changed (environment variables by name only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub config_changes: Vec<ConfigChange>,
+    /// `$LATEST` took the new configuration but the alias serves another version (a later step
+    /// failed); the next run reconciles it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub latest_differs: bool,
+    /// The function was created by this run (`create-function`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub created: bool,
+}
+
+/// One configuration field a deploy changed: `MemorySize`, `128 → 512`; or
+/// `Environment.Variables`, `API_KEY changed`.
+#[derive(Debug, Clone, Serialize, Default, PartialEq, Eq)]
+pub struct ConfigChange {
+    pub field: String,
+    pub change: String,
 }
 
 /// The container image of an image deploy.

@@ -6,7 +6,9 @@
 
 pub mod docker;
 pub mod environment;
+pub mod hints;
 pub mod prepare;
+pub mod provision;
 pub mod runtimes;
 pub mod secrets;
 pub mod shell;
@@ -100,6 +102,7 @@ pub async fn run(ctx: BuildContext<'_>) -> std::io::Result<BuildOutcome> {
         succeeding: true,
         last_exit: 0,
         docker_checked: false,
+        hinted: None,
     };
     let mut next = Next::Continue;
     for phase in Phase::COMMAND_PHASES {
@@ -132,6 +135,9 @@ pub async fn run(ctx: BuildContext<'_>) -> std::io::Result<BuildOutcome> {
             }
             outcome.phases.push(report);
         }
+    }
+    if let Some(hint) = runner.hinted.take() {
+        outcome.warnings.push(hint);
     }
     outcome.exported_variables = exported(&ctx, &session, &mut outcome.warnings).await;
     session.kill_all().await;
@@ -268,6 +274,8 @@ struct PhaseRunner<'a, 'b> {
     last_exit: i32,
     /// Whether the missing-daemon message was looked at already: it is said once.
     docker_checked: bool,
+    /// The hint for the first command that exited 127: said once.
+    hinted: Option<String>,
 }
 
 /// How one attempt at a phase ended.
@@ -438,6 +446,14 @@ impl PhaseRunner<'_, '_> {
         if let Some(code) = result.exit_code {
             self.last_exit = code;
         }
+        if result.exit_code == Some(127)
+            && self.hinted.is_none()
+            && let Some(tool) = hints::missing_tool(&self.session.output_tail())
+        {
+            let hint = hints::hint(&tool);
+            ctx.bus.log(Level::Warning, hint.clone());
+            self.hinted = Some(hint);
+        }
         let exit_code = if result.stopped {
             None
         } else {
@@ -512,15 +528,6 @@ async fn upload_artifacts(
         phase: Phase::UploadArtifacts,
     });
     let result = match artifact_requests(ctx, session).await {
-        Ok(_)
-            if ctx
-                .spec
-                .artifacts
-                .as_ref()
-                .is_some_and(|a| a.primary.is_none()) =>
-        {
-            Err(package::PackageError::NoPrimaryArtifacts.to_string())
-        }
         Ok(requests) => {
             let options = ctx
                 .package
@@ -535,9 +542,9 @@ async fn upload_artifacts(
     };
     let (status, context) = match result {
         Ok(artifacts) => {
-            if let Some(primary) = &artifacts.primary {
+            for artifact in artifacts.primary.iter().chain(&artifacts.secondary) {
                 ctx.bus.emit(Event::Packaged {
-                    artifact: primary.clone(),
+                    artifact: artifact.clone(),
                 });
             }
             outcome.artifacts = Some(artifacts);
@@ -566,46 +573,18 @@ async fn artifact_requests(
     ctx: &BuildContext<'_>,
     session: &ShellSession,
 ) -> std::io::Result<Vec<ArtifactRequest>> {
-    let Some(artifacts) = &ctx.spec.artifacts else {
-        return Ok(Vec::new());
-    };
-    let mut definitions = Vec::new();
-    if let Some(primary) = &artifacts.primary {
-        definitions.push(("primary".to_owned(), primary.clone()));
-    }
-    for (id, spec) in &artifacts.secondary {
-        definitions.push((id.value.clone(), spec.clone()));
-    }
-    let mut expressions = Vec::new();
-    for (_, spec) in &definitions {
-        expressions.push(
-            spec.name
-                .as_ref()
-                .map(|n| n.value.clone())
-                .unwrap_or_default(),
-        );
-        expressions.push(
-            spec.base_directory
-                .as_ref()
-                .map(|b| b.value.clone())
-                .unwrap_or_default(),
-        );
-    }
-    let values = session.evaluate(&expressions).await?;
+    let definitions = package::requests::definitions(ctx.spec);
+    let per_definition: Vec<Vec<String>> = definitions
+        .iter()
+        .map(|(_, spec)| package::requests::expressions(spec))
+        .collect();
+    let values = session.evaluate(&per_definition.concat()).await?;
+    let mut values = values.as_slice();
     let mut requests = Vec::new();
-    for (index, (identifier, spec)) in definitions.into_iter().enumerate() {
-        let evaluated = |offset: usize, given: bool| -> Option<String> {
-            given
-                .then(|| values.get(index * 2 + offset).cloned().flatten())
-                .flatten()
-                .filter(|v| !v.is_empty())
-        };
-        requests.push(ArtifactRequest {
-            identifier,
-            name: evaluated(0, spec.name.is_some()),
-            base_directory: evaluated(1, spec.base_directory.is_some()),
-            spec,
-        });
+    for ((identifier, spec), expressions) in definitions.into_iter().zip(&per_definition) {
+        let (own, rest) = values.split_at(expressions.len().min(values.len()));
+        values = rest;
+        requests.push(package::requests::request(identifier, spec, own));
     }
     Ok(requests)
 }

@@ -5,7 +5,7 @@
 //! Owns: that preparation. Must not: run a phase, print.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::environment::{self, BuildIdentity};
 use super::{docker, runtimes, secrets};
@@ -21,6 +21,8 @@ pub struct Prepared {
     pub env: BTreeMap<String, String>,
     pub shell: PathBuf,
     pub runtime_commands: Vec<String>,
+    /// What was selected (`runtime-versions`), one line each, for the log.
+    pub notes: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -61,16 +63,20 @@ pub async fn prepare(
         );
     }
     let shell = resolve_shell(spec)?;
-    let plan = runtimes::plan(
-        spec,
-        &env,
-        &settings.runtimes_manifest,
-        settings.strict_runtime_versions,
-    )?;
+    let plan = runtimes::plan(spec, &env, settings).await?;
+    if !plan.path.is_empty() {
+        let mut path: Vec<PathBuf> = plan.path.clone();
+        let current = env.get("PATH").cloned().unwrap_or_default();
+        path.extend(std::env::split_paths(&current));
+        let joined =
+            std::env::join_paths(path).map_err(|e| format!("error: cannot set PATH: {e}"))?;
+        env.insert("PATH".to_owned(), joined.to_string_lossy().into_owned());
+    }
     Ok(Prepared {
         env,
         shell,
         runtime_commands: plan.commands,
+        notes: plan.notes,
         warnings: plan.warnings,
     })
 }
@@ -92,9 +98,10 @@ fn resolve_shell(spec: &Buildspec) -> Result<PathBuf, String> {
         })
 }
 
-/// Where scripts, state files and zips live for one build.
+/// Where scripts, state files and zips live for one build: `<state_dir>/<uuid>/`.
 #[derive(Debug)]
 pub struct StateDir {
+    pub run: PathBuf,
     pub scripts: PathBuf,
     pub artifacts: PathBuf,
 }
@@ -111,10 +118,29 @@ impl StateDir {
         fs_err::create_dir_all(&artifacts)?;
         // `run-as` users write their state files here too.
         fs_err::set_permissions(&scripts, std::fs::Permissions::from_mode(0o1777))?;
-        Ok(StateDir { scripts, artifacts })
+        Ok(StateDir {
+            run,
+            scripts,
+            artifacts,
+        })
     }
 
-    pub fn clean(&self) {
-        let _ = std::fs::remove_dir_all(&self.scripts);
+    /// Removes the build's directory at the end of a run. `keep` lists files a report points
+    /// at (zips named in the report file): when one lies in the artifacts directory, that
+    /// directory stays and only the scripts go.
+    pub fn clean(&self, keep: &[&Path]) {
+        let artifacts = normalize(&self.artifacts);
+        if keep
+            .iter()
+            .any(|path| normalize(path).starts_with(&artifacts))
+        {
+            let _ = std::fs::remove_dir_all(&self.scripts);
+        } else {
+            let _ = std::fs::remove_dir_all(&self.run);
+        }
     }
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    crate::package::select::normalize(path)
 }

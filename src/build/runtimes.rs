@@ -1,32 +1,41 @@
 //! `runtime-versions` (spec §9). With CodeBuild's runtime manifest in the image, the selected
-//! version's commands run at the start of INSTALL, as CodeBuild does. Without it, the runtime
-//! that is actually installed is detected and compared with the request: a mismatch is a
-//! warning naming both versions, or an error with `strict-runtime-versions`.
+//! version's commands run at the start of INSTALL, as CodeBuild does. Without it, python and
+//! nodejs are selected as CodeBuild selects among its installed runtimes, from these sources
+//! in order: the runner's tool cache, earlier on-demand installs, the image's own runtime when
+//! it matches, a new on-demand install (`provision`). The selection goes first on `PATH`.
+//! Other runtimes, and requests no source can meet, are compared with what is installed: a
+//! mismatch is a warning naming both versions and what is missing, or an error with
+//! `strict-runtime-versions`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::PathBuf;
 
+use super::provision::{self, Fetcher, Request};
 use crate::base::Phase;
 use crate::base::diagnostic;
 use crate::base::yaml::{self, Kind, Node};
 use crate::buildspec::Buildspec;
+use crate::settings::BuildSettings;
 
 /// What runtime selection decided before INSTALL.
 #[derive(Debug, Default)]
 pub struct RuntimePlan {
     /// Commands to run at the start of INSTALL, with the runtime they select.
     pub commands: Vec<String>,
-    /// Extra variables (`VERSION` for a manifest's `default` entry).
     pub warnings: Vec<String>,
+    /// One line per selected runtime, as CodeBuild prints its selection.
+    pub notes: Vec<String>,
+    /// Directories to put first on the build's `PATH`, in order.
+    pub path: Vec<PathBuf>,
 }
 
 /// Resolves every requested runtime. `Err` fails the build before INSTALL.
-pub fn plan(
+pub async fn plan(
     spec: &Buildspec,
     env: &BTreeMap<String, String>,
-    manifest_path: &Path,
-    strict: bool,
+    settings: &BuildSettings,
 ) -> Result<RuntimePlan, String> {
+    let strict = settings.strict_runtime_versions;
     let Some(install) = spec.phase(Phase::Install) else {
         return Ok(RuntimePlan::default());
     };
@@ -34,62 +43,104 @@ pub fn plan(
         return Ok(RuntimePlan::default());
     }
     let mut plan = RuntimePlan::default();
-    let manifest = std::fs::read_to_string(manifest_path)
+    let manifest = std::fs::read_to_string(&settings.runtimes_manifest)
         .ok()
         .and_then(|text| yaml::parse(&text).ok());
+    let fetcher = Fetcher::new();
     for (runtime, version) in &install.runtime_versions {
         let requested = expand(&version.value, env);
         let located = |message: &str| {
             diagnostic::render("error", message, &spec.file, &spec.source, version.span)
         };
-        match &manifest {
-            Some(manifest) => {
-                let commands = manifest_commands(manifest, &runtime.value, &requested).ok_or_else(|| {
-                    located(&format!(
-                        "runtime `{}` version `{requested}` is not available in this image's runtime manifest",
-                        runtime.value
-                    ))
-                })?;
-                plan.commands.extend(commands);
+        if let Some(manifest) = &manifest {
+            let commands = manifest_commands(manifest, &runtime.value, &requested).ok_or_else(|| {
+                located(&format!(
+                    "runtime `{}` version `{requested}` is not available in this image's runtime manifest",
+                    runtime.value
+                ))
+            })?;
+            plan.commands.extend(commands);
+            continue;
+        }
+        let selection = format!(
+            "Selecting '{}' runtime version '{requested}' based on manual selections...",
+            runtime.value
+        );
+        match select(&runtime.value, &requested, settings, &fetcher).await {
+            Selection::Chosen(chosen) => {
+                plan.notes
+                    .push(format!("{selection} {}", chosen.describe()));
+                plan.path.extend(chosen.path);
             }
-            None => match detect(&runtime.value) {
-                Some(installed) if matches(&requested, &installed) => {}
-                Some(installed) => {
-                    let message = format!(
-                        "runtime-versions asks for {} {requested}, but this image has {} {installed}",
-                        runtime.value, runtime.value
-                    );
-                    if strict {
-                        return Err(located(&message));
-                    }
-                    plan.warnings.push(message);
+            Selection::Installed(installed) => {
+                plan.notes.push(format!(
+                    "{selection} {} {installed}, installed in this image",
+                    runtime.value
+                ));
+            }
+            Selection::Unmet(message) => {
+                if strict {
+                    return Err(located(&message));
                 }
-                None => {
-                    let message = format!(
-                        "runtime-versions asks for {} {requested}, but {} is not installed in this image",
-                        runtime.value, runtime.value
-                    );
-                    if strict {
-                        return Err(located(&message));
-                    }
-                    plan.warnings.push(message);
-                }
-            },
+                plan.warnings.push(message);
+            }
         }
     }
-    if manifest.is_none() {
-        // CodeBuild's own notice for images without the manifest (spec C49c), always first.
-        let outcome = if plan.warnings.is_empty() {
-            "the installed runtimes match"
-        } else {
-            "the installed runtimes were compared instead"
-        };
-        plan.warnings.insert(
-            0,
-            format!("Skipping install of runtimes. Runtime version selection is not supported by this build image; {outcome}"),
-        );
-    }
     Ok(plan)
+}
+
+/// How one request was met.
+enum Selection {
+    Chosen(provision::Selected),
+    /// The image's own runtime matches (no `PATH` change).
+    Installed(String),
+    /// Nothing matches: the message names what is missing.
+    Unmet(String),
+}
+
+async fn select(
+    runtime: &str,
+    requested: &str,
+    settings: &BuildSettings,
+    fetcher: &Fetcher,
+) -> Selection {
+    let sources = &settings.runtimes;
+    let installed = detect(runtime);
+    let on_demand = provision::ON_DEMAND.contains(&runtime);
+    let request = Request::parse(requested).filter(|_| on_demand);
+    let mut missing = Vec::new();
+    if let Some(request) = &request {
+        match provision::find_local(runtime, request, sources) {
+            Ok(Some(found)) => return Selection::Chosen(found),
+            Ok(None) => {}
+            Err(err) => missing.push(format!("the cache could not be used ({err})")),
+        }
+    }
+    if let Some(installed) = &installed
+        && matches(requested, installed)
+    {
+        return Selection::Installed(installed.clone());
+    }
+    if let Some(request) = &request {
+        match provision::install(runtime, request, sources, fetcher).await {
+            Ok(found) => return Selection::Chosen(found),
+            Err(err) => missing.push(format!("installing it on demand failed: {err}")),
+        }
+    } else if !on_demand {
+        missing.push(format!(
+            "{runtime} is not installed on demand (python and nodejs are); host mode (`OWNER/lambda-pipeline/host@v1`) runs the build on the runner, whose tool cache has it, or install it in the install phase"
+        ));
+    }
+    let have = match &installed {
+        Some(installed) => format!("this image has {runtime} {installed}"),
+        None => format!("{runtime} is not installed in this image"),
+    };
+    let mut message = format!("runtime-versions asks for {runtime} {requested}, but {have}");
+    if !missing.is_empty() {
+        message.push_str("; ");
+        message.push_str(&missing.join("; "));
+    }
+    Selection::Unmet(message)
 }
 
 fn expand(value: &str, env: &BTreeMap<String, String>) -> String {

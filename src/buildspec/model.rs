@@ -27,6 +27,16 @@ pub enum Version {
     V02,
 }
 
+impl Version {
+    /// As a buildspec writes it: `0.1` or `0.2`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::V01 => "0.1",
+            Version::V02 => "0.2",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Shell {
     Sh,

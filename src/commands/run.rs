@@ -89,9 +89,13 @@ pub async fn run(context: &Context) -> Outcome {
                 report.failed_phase = Some(Phase::DownloadSource);
                 report.error = Some(message.clone());
                 report.phases.push(download_source_failed(message));
+                state.clean(&[]);
                 return finish(context, &reporters, report).await;
             }
         };
+    for note in &prepared.notes {
+        stage.bus.log(Level::Info, note.clone());
+    }
     for warning in &prepared.warnings {
         stage.bus.log(Level::Warning, warning.clone());
         report.warnings.push(Warning {
@@ -145,11 +149,24 @@ pub async fn run(context: &Context) -> Outcome {
     } else {
         None
     };
-    state.clean();
+    state.clean(&reported_files(context, &report));
     if let Some(event) = notify {
         reporters.notify(event, &mut report, None).await;
     }
     finish(context, &reporters, report).await
+}
+
+/// The files a report points at: the zips, when a report file names them.
+fn reported_files<'r>(context: &Context, report: &'r RunReport) -> Vec<&'r std::path::Path> {
+    if context.settings.report_file.is_none() {
+        return Vec::new();
+    }
+    report
+        .artifacts
+        .iter()
+        .flat_map(|a| a.primary.iter().chain(&a.secondary))
+        .map(|artifact| std::path::Path::new(artifact.zip.as_str()))
+        .collect()
 }
 
 /// Packages and deploys a SUCCEEDED build. Returns the notification the run still owes: a
@@ -202,6 +219,9 @@ pub async fn deploy(
 ) -> DeployStatus {
     let settings = &context.settings;
     report.environment = Some(settings.deploy.environment.clone());
+    for note in &settings.deploy.notes {
+        context.stage.bus.log(Level::Info, note.clone());
+    }
     reporters.deploy_started(report).await;
     let outcome = deploy::run(
         &context.stage,

@@ -33,10 +33,20 @@ pub fn run(context: &Context) -> Outcome {
         .map(|p| p.commands.len() + p.finally.len())
         .sum();
     terminal.out(&format!(
-        "{}: valid (version {:?}, {} phases, {commands} commands)",
+        "{}: valid (version {}, {} phases, {commands} commands)",
         spec.file,
-        spec.version,
+        spec.version.as_str(),
         spec.phases.len()
+    ));
+    let package = &context.settings.package;
+    terminal.out(&format!(
+        "deploy package: {}",
+        crate::package::describe_source(
+            spec.artifacts.as_ref(),
+            package.zip_file.as_deref(),
+            package.package_directory.as_deref(),
+            package.image_uri.as_deref(),
+        )
     ));
     Outcome::Succeeded
 }

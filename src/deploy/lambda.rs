@@ -19,12 +19,15 @@ use base64::Engine as _;
 use tokio::time::Instant;
 
 use super::account::AccountLimits;
+use super::config;
+use super::contents::{self, FunctionCode};
 use super::image::Image;
 use super::retry::{self, Limiter};
 use super::rollback::AliasRecord;
 use super::shift::{AliasMove, AliasState, Moved};
 use super::wait::{self, Settled};
 use super::{shift, smoke};
+use crate::base::Level;
 use crate::base::report::{ArtifactReport, DeployEntry};
 use crate::cancel::CancelToken;
 use crate::events::{Event, EventBus};
@@ -96,6 +99,8 @@ pub struct FunctionResult {
     pub outcome: Outcome,
     /// The step that failed: `wait`, `upload`, `publish`, `smoke-test`, `alias`...
     pub failed_phase: Option<&'static str>,
+    /// What the deploy noticed and went on with (a package without the handler).
+    pub warnings: Vec<String>,
 }
 
 /// The step name of a zip/image mismatch: an input error, not a deploy failure.
@@ -108,6 +113,13 @@ struct Features {
     tenancy: bool,
     /// The capacity provider of a function on Lambda Managed Instances.
     capacity_provider: Option<String>,
+}
+
+/// The function as GetFunction found it.
+struct Live {
+    settled: Settled,
+    features: Features,
+    config: aws_sdk_lambda::types::FunctionConfiguration,
 }
 
 /// A failed step and why.
@@ -146,11 +158,14 @@ pub async fn deploy(
         shared: &shared,
         clients: &clients,
         target: &target,
+        warnings: std::sync::Mutex::new(Vec::new()),
     };
     let result = deployer.sequence(&mut entry).await;
     if matches!(result, Ok(Outcome::Succeeded)) && !shared.dry_run {
         deployer.prune(&mut entry, false).await;
     }
+    // `$LATEST` keeps a configuration the alias does not serve only when a later step failed.
+    entry.latest_differs &= !matches!(result, Ok(Outcome::Succeeded));
     entry.duration_ms = started.elapsed().as_millis() as u64;
     let (outcome, failed_phase) = match result {
         Ok(outcome) => (outcome, None),
@@ -165,10 +180,15 @@ pub async fn deploy(
             entry: Box::new(entry.clone()),
         });
     }
+    let warnings = deployer
+        .warnings
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
     FunctionResult {
         entry,
         outcome,
         failed_phase,
+        warnings,
     }
 }
 
@@ -176,6 +196,7 @@ struct Deployer<'a> {
     shared: &'a Shared,
     clients: &'a Clients,
     target: &'a FunctionTarget,
+    warnings: std::sync::Mutex<Vec<String>>,
 }
 
 impl Deployer<'_> {
@@ -227,6 +248,30 @@ impl Deployer<'_> {
         }
     }
 
+    /// A warning: said now, and kept for the report.
+    fn warn(&self, message: String) {
+        self.shared.bus.log(Level::Warning, message.clone());
+        self.warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(message);
+    }
+
+    /// Before a zip goes to the function: does it look like that function's package?
+    fn check_contents(&self, code: &FunctionCode) {
+        let package = &self.shared.package;
+        if self.shared.image.is_some() {
+            return;
+        }
+        let shown = std::path::Path::new(&package.zip)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| package.zip.clone());
+        if let Some(message) = contents::check(&self.target.name, &shown, &package.files, code) {
+            self.warn(message);
+        }
+    }
+
     fn deadline(&self) -> Instant {
         Instant::now() + self.shared.wait_timeout
     }
@@ -243,7 +288,25 @@ impl Deployer<'_> {
                 ),
             });
         }
-        let (settled, features) = self.current(entry).await?;
+        let Some(Live {
+            settled,
+            features,
+            config: live,
+        }) = self.current(entry).await?
+        else {
+            return self.create(entry).await;
+        };
+        // The handler and runtime the new version will have: `function-config`'s, else the
+        // function's.
+        let desired = self.target.config.as_ref();
+        self.check_contents(&FunctionCode {
+            handler: desired
+                .and_then(|c| c.handler.clone())
+                .or_else(|| live.handler().map(str::to_owned)),
+            runtime: desired
+                .and_then(|c| c.runtime.clone())
+                .or_else(|| live.runtime().map(|r| r.as_str().to_owned())),
+        });
         if let Some(provider) = &features.capacity_provider {
             entry.capacity_provider = Some(provider.clone());
             self.progress(format!(
@@ -270,13 +333,45 @@ impl Deployer<'_> {
             .unwrap_or_default();
         let unchanged = settled.code_sha256.as_deref() == Some(package.sha256.as_str());
         let provisioned = self.provisioned_concurrency().await;
+        let changes = self
+            .target
+            .config
+            .as_ref()
+            .map(|desired| config::plan(desired, self.target.environment_variables, &live))
+            .unwrap_or_default();
+        entry.config_changes = changes.changes.clone();
+        if !changes.changes.is_empty() {
+            self.progress(format!(
+                "configuration{}: {}",
+                if self.shared.dry_run {
+                    " (would change)"
+                } else {
+                    ""
+                },
+                describe_changes(&changes.changes)
+            ));
+        }
         if self.shared.dry_run {
             self.describe_plan(unchanged, alias.as_ref(), provisioned);
             self.prune(entry, true).await;
             entry.version = entry.previous_version.clone();
             return Ok(Outcome::Succeeded);
         }
-        let version = if unchanged && !self.shared.force {
+        let settled = if changes.updates_configuration() {
+            let settled = self.update_configuration(&changes, &live, settled).await?;
+            entry.latest_differs = true;
+            settled
+        } else {
+            settled
+        };
+        let code_changes = !unchanged || self.shared.force || changes.architectures.is_some();
+        let version = if !code_changes && changes.updates_configuration() {
+            self.progress("code unchanged; publishing the new configuration".to_owned());
+            entry.deployed = true;
+            let published = self.publish(settled.revision_id.clone(), None).await?;
+            entry.published_version = Some(published.clone());
+            published
+        } else if !code_changes {
             self.progress(format!(
                 "code unchanged (CodeSha256 {}); nothing to upload",
                 package.sha256
@@ -293,7 +388,13 @@ impl Deployer<'_> {
                         ),
                     })?;
             }
-            let (revision, code_sha256) = self.upload(entry, settled.revision_id.clone()).await?;
+            let (revision, code_sha256) = self
+                .upload(
+                    entry,
+                    settled.revision_id.clone(),
+                    changes.architectures.clone(),
+                )
+                .await?;
             entry.deployed = true;
             if self.shared.image.is_some() {
                 entry.code_sha256 = code_sha256.clone().unwrap_or_default();
@@ -562,13 +663,11 @@ impl Deployer<'_> {
         }
     }
 
-    /// The published versions `prune` may delete, oldest first.
-    async fn prune_candidates(
+    /// Every version of the function (`$LATEST` included), all pages.
+    async fn list_versions(
         &self,
-        entry: &DeployEntry,
-        keep: usize,
-    ) -> Result<Vec<String>, String> {
-        let mut versions: Vec<u64> = Vec::new();
+    ) -> Result<Vec<aws_sdk_lambda::types::FunctionConfiguration>, String> {
+        let mut versions = Vec::new();
         let mut marker: Option<String> = None;
         loop {
             let page = retry::call(
@@ -586,16 +685,26 @@ impl Deployer<'_> {
             )
             .await
             .map_err(|e| e.message)?;
-            versions.extend(
-                page.versions()
-                    .iter()
-                    .filter_map(|v| v.version()?.parse::<u64>().ok()),
-            );
+            versions.extend(page.versions().iter().cloned());
             marker = page.next_marker().map(str::to_owned);
             if marker.is_none() {
-                break;
+                return Ok(versions);
             }
         }
+    }
+
+    /// The published versions `prune` may delete, oldest first.
+    async fn prune_candidates(
+        &self,
+        entry: &DeployEntry,
+        keep: usize,
+    ) -> Result<Vec<String>, String> {
+        let versions: Vec<u64> = self
+            .list_versions()
+            .await?
+            .iter()
+            .filter_map(|v| v.version()?.parse::<u64>().ok())
+            .collect();
         let mut protected: Vec<String> =
             vec![entry.version.clone(), entry.previous_version.clone()];
         let mut marker: Option<String> = None;
@@ -627,22 +736,158 @@ impl Deployer<'_> {
         Ok(prunable(versions, &protected, keep))
     }
 
-    /// GetFunction: the function's ARN, settle state and features. Refuses a zip for an image
-    /// function and an image for a zip function.
-    async fn current(&self, entry: &mut DeployEntry) -> Result<(Settled, Features), Failure> {
-        let function = retry::call(&self.shared.limiter, "GetFunction", self.deadline(), || {
+    /// UpdateFunctionConfiguration with the changed fields and the settled RevisionId, then
+    /// waits until the update is done. Errors name the field Lambda complained about.
+    async fn update_configuration(
+        &self,
+        changes: &config::ConfigPlan,
+        live: &aws_sdk_lambda::types::FunctionConfiguration,
+        settled: Settled,
+    ) -> Result<Settled, Failure> {
+        let request = changes.request(
+            self.clients
+                .lambda
+                .update_function_configuration()
+                .function_name(self.function())
+                .set_revision_id(settled.revision_id.clone()),
+            live,
+        );
+        let output = retry::call(
+            &self.shared.limiter,
+            "UpdateFunctionConfiguration",
+            self.deadline(),
+            || request.clone().send(),
+        )
+        .await
+        .map_err(|e| fail("configuration")(config::name_the_field(&e.message)))?;
+        self.progress(format!(
+            "configuration updated ({} change(s))",
+            changes.changes.len()
+        ));
+        let after = Settled {
+            state: output.state().cloned(),
+            last_update: output.last_update_status().cloned(),
+            reason: output.last_update_status_reason().map(str::to_owned),
+            revision_id: output.revision_id().map(str::to_owned),
+            code_sha256: output.code_sha256().map(str::to_owned),
+        };
+        self.wait_until_ready(after)
+            .await
+            .map_err(|f| fail("configuration")(config::name_the_field(&f.message)))
+    }
+
+    /// `create-function`: CreateFunction from `function-config` and the package, published as
+    /// version 1, Active, smoke-tested, then the alias created.
+    async fn create(&self, entry: &mut DeployEntry) -> Result<Outcome, Failure> {
+        let desired = self.target.config.clone().unwrap_or_default();
+        if self.shared.dry_run {
+            self.progress(format!(
+                "dry run: `{}` does not exist; would create it from `function-config`, publish version 1 and create alias `{}`; nothing changed",
+                self.function(),
+                self.target.alias
+            ));
+            return Ok(Outcome::Succeeded);
+        }
+        let package = &self.shared.package;
+        let mut code = aws_sdk_lambda::types::FunctionCode::builder();
+        let mut request = config::create_request(
+            self.clients
+                .lambda
+                .create_function()
+                .function_name(self.function())
+                .publish(true),
+            &desired,
+        );
+        if let Some(image) = &self.shared.image {
+            code = code.image_uri(image.deploy_uri());
+            entry.upload = "image".to_owned();
+            request = request.package_type(PackageType::Image);
+        } else if package.needs_s3 || package.size > self.clients.limits.code_size_zipped {
+            let (bucket, key) = self.put_object().await?;
+            entry.upload = format!("s3://{bucket}/{key}");
+            code = code.s3_bucket(bucket).s3_key(key);
+        } else {
+            let bytes = fs_err::read(&package.zip).map_err(|e| fail("create")(e.to_string()))?;
+            entry.upload = "direct".to_owned();
+            code = code.zip_file(Blob::new(bytes));
+        }
+        let request = request.code(code.build());
+        self.progress(format!(
+            "`{}` does not exist; creating it (create-function)",
+            self.function()
+        ));
+        let output = retry::call(
+            &self.shared.limiter,
+            "CreateFunction",
+            self.deadline(),
+            || request.clone().send(),
+        )
+        .await
+        .map_err(|e| fail("create")(config::name_the_field(&e.message)))?;
+        entry.created = true;
+        entry.deployed = true;
+        entry.function_arn = output.function_arn().unwrap_or_default().to_owned();
+        if entry.region.is_empty() {
+            entry.region = entry
+                .function_arn
+                .split(':')
+                .nth(3)
+                .unwrap_or("")
+                .to_owned();
+        }
+        let settled = Settled {
+            state: output.state().cloned(),
+            last_update: output.last_update_status().cloned(),
+            reason: output.state_reason().map(str::to_owned),
+            revision_id: output.revision_id().map(str::to_owned),
+            code_sha256: output.code_sha256().map(str::to_owned),
+        };
+        self.wait_until_ready(settled).await?;
+        let version = match output.version().filter(|v| *v != "$LATEST") {
+            Some(version) => version.to_owned(),
+            None => self.publish(None, None).await?,
+        };
+        self.progress(format!("created `{}`, version {version}", self.function()));
+        entry.published_version = Some(version.clone());
+        entry.version = version.clone();
+        self.wait_until_active(&version, entry).await?;
+        if let Some(test) = &self.target.smoke_test {
+            self.progress(format!("smoke test: invoking version {version}"));
+            smoke::run(
+                &self.clients.lambda,
+                &self.shared.limiter,
+                self.function(),
+                &version,
+                test,
+                self.deadline(),
+            )
+            .await
+            .map_err(fail("smoke-test"))?;
+            self.progress("smoke test passed".to_owned());
+        }
+        self.move_alias(entry, None, &version).await
+    }
+
+    /// GetFunction: the function's ARN, settle state, features and live configuration; `None`
+    /// when it does not exist and `create-function` is set. Refuses a zip for an image function
+    /// and an image for a zip function.
+    async fn current(&self, entry: &mut DeployEntry) -> Result<Option<Live>, Failure> {
+        let found = retry::call(&self.shared.limiter, "GetFunction", self.deadline(), || {
             self.clients
                 .lambda
                 .get_function()
                 .function_name(self.function())
                 .send()
         })
-        .await
-        .map_err(|e| Failure {
+        .await;
+        if matches!(&found, Err(e) if e.is_not_found()) && self.target.create_function {
+            return Ok(None);
+        }
+        let function = found.map_err(|e| Failure {
             phase: "wait",
             message: if e.is_not_found() {
                 format!(
-                    "function `{}` does not exist{}; lambda-pipeline deploys code to existing functions, create it first",
+                    "function `{}` does not exist{}; create it first, or set `create-function: true` with its `function-config`",
                     self.function(),
                     self.target
                         .region
@@ -703,7 +948,11 @@ impl Deployer<'_> {
                 .map(|(_, hex)| hex.to_owned());
             settled.code_sha256 = resolved.or(settled.code_sha256);
         }
-        Ok((settled, features))
+        Ok(Some(Live {
+            settled,
+            features,
+            config: config.clone(),
+        }))
     }
 
     async fn alias_state(&self) -> Result<Option<AliasState>, Failure> {
@@ -760,41 +1009,28 @@ impl Deployer<'_> {
             .await
             .map_err(|e| fail("alias")(e.message))?;
             if config.code_sha256() == Some(sha.as_str()) {
+                self.progress(format!(
+                    "version {} already runs this code; nothing to publish",
+                    alias.version
+                ));
                 return Ok(alias.version.clone());
             }
         }
-        let mut newest: Option<u64> = None;
-        let mut marker: Option<String> = None;
-        loop {
-            let page = retry::call(
-                &self.shared.limiter,
-                "ListVersionsByFunction",
-                self.deadline(),
-                || {
-                    self.clients
-                        .lambda
-                        .list_versions_by_function()
-                        .function_name(self.function())
-                        .set_marker(marker.clone())
-                        .send()
-                },
-            )
+        let newest = self
+            .list_versions()
             .await
-            .map_err(|e| fail("alias")(e.message))?;
-            for version in page.versions() {
-                if version.code_sha256() == Some(sha.as_str())
-                    && let Some(number) = version.version().and_then(|v| v.parse::<u64>().ok())
-                {
-                    newest = Some(newest.map_or(number, |n| n.max(number)));
-                }
-            }
-            marker = page.next_marker().map(str::to_owned);
-            if marker.is_none() {
-                break;
-            }
-        }
+            .map_err(fail("alias"))?
+            .iter()
+            .filter(|v| v.code_sha256() == Some(sha.as_str()))
+            .filter_map(|v| v.version()?.parse::<u64>().ok())
+            .max();
         match newest {
-            Some(number) => Ok(number.to_string()),
+            Some(number) => {
+                self.progress(format!(
+                    "version {number} already runs this code; nothing to publish"
+                ));
+                Ok(number.to_string())
+            }
             None => {
                 self.progress("no published version runs this code yet; publishing one".to_owned());
                 entry.deployed = true;
@@ -809,6 +1045,7 @@ impl Deployer<'_> {
         &self,
         entry: &mut DeployEntry,
         revision: Option<String>,
+        architectures: Option<Vec<aws_sdk_lambda::types::Architecture>>,
     ) -> Result<(Option<String>, Option<String>), Failure> {
         let package = &self.shared.package;
         let through_s3 = package.needs_s3 || package.size > self.clients.limits.code_size_zipped;
@@ -817,6 +1054,7 @@ impl Deployer<'_> {
             .lambda
             .update_function_code()
             .function_name(self.function())
+            .set_architectures(architectures)
             .set_revision_id(revision);
         if let Some(image) = &self.shared.image {
             let uri = image.deploy_uri();
@@ -1074,6 +1312,15 @@ impl Deployer<'_> {
             "dry run: {code}; {alias_text}{smoke}{allocation}; nothing changed"
         ));
     }
+}
+
+/// `MemorySize 128 → 512; Environment.Variables API_KEY changed`.
+fn describe_changes(changes: &[crate::base::report::ConfigChange]) -> String {
+    changes
+        .iter()
+        .map(|c| format!("{} {}", c.field, c.change))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A PublishVersion refusal, with what to do when it is SnapStart's for an image.

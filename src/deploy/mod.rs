@@ -9,6 +9,8 @@
 //! call GitHub or SNS, decide the exit code.
 
 pub mod account;
+pub mod config;
+pub mod contents;
 pub mod image;
 pub mod lambda;
 pub mod preview;
@@ -468,6 +470,7 @@ fn credentials_failure(
         },
         outcome: lambda::Outcome::Failed,
         failed_phase: Some("credentials"),
+        warnings: Vec::new(),
     }
 }
 
@@ -489,10 +492,12 @@ fn summarize(results: &[lambda::FunctionResult]) -> DeployOutcome {
     outcome.warnings = results
         .iter()
         .flat_map(|r| {
-            r.entry
+            let entry = r
+                .entry
                 .warnings
                 .iter()
-                .map(|w| format!("`{}`: {w}", r.entry.function_name))
+                .map(|w| format!("`{}`: {w}", r.entry.function_name));
+            r.warnings.iter().cloned().chain(entry)
         })
         .collect();
     outcome.input_error = results
@@ -546,6 +551,23 @@ pub fn describe(plan: &DeployPlan) -> String {
                 format!(", alarms {}", target.alarms.join(", "))
             },
         ));
+        if let Some(config) = &target.config {
+            let fields = serde_json::to_value(config)
+                .ok()
+                .and_then(|v| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()))
+                .unwrap_or_default();
+            lines.push(format!(
+                "    configuration: {} (environment variables: {})",
+                fields.join(", "),
+                match target.environment_variables {
+                    crate::settings::function_config::EnvironmentMode::Merge => "merge",
+                    crate::settings::function_config::EnvironmentMode::Replace => "replace",
+                }
+            ));
+        }
+        if target.create_function {
+            lines.push("    create the function when it does not exist".to_owned());
+        }
         if let Some(keep) = target.keep_versions {
             lines.push(format!("    keep the {keep} newest published versions"));
         }
@@ -762,6 +784,7 @@ async fn rollback_one(
                 entry,
                 outcome: lambda::Outcome::RolledBack,
                 failed_phase: None,
+                warnings: Vec::new(),
             }
         }
         Err(err) => {
@@ -770,6 +793,7 @@ async fn rollback_one(
                 entry,
                 outcome: lambda::Outcome::Failed,
                 failed_phase: Some("rollback"),
+                warnings: Vec::new(),
             }
         }
     }

@@ -19,7 +19,7 @@ use crate::base::Level;
 use crate::base::report::{ArtifactReport, ArtifactsReport};
 use crate::buildspec::model::ArtifactSpec;
 
-pub use sources::{check_sources, deploy_package};
+pub use sources::{check_sources, deploy_package, describe_source};
 
 /// One artifact definition to package, with its shell-evaluated fields.
 #[derive(Debug, Clone)]

@@ -46,11 +46,16 @@ pub struct Rules<'a> {
 
 /// Selects the entries of one artifact, sorted by name.
 pub fn select(rules: &Rules<'_>, log: &dyn Fn(Level, String)) -> Result<Vec<Entry>, PackageError> {
-    let patterns = Patterns::new(&rules.files)?;
-    let excludes = glob_set(&rules.exclude_paths)?;
     let outputs = Outputs::new(rules.outputs);
     let mut chosen: BTreeMap<String, Entry> = BTreeMap::new();
     for base in base_directories(rules, log)? {
+        let place = Place {
+            source_dir: rules.source_dir,
+            base: &base,
+            base_directory: rules.base_directory,
+        };
+        let patterns = Patterns::new(&rules.files, &place)?;
+        let excludes = glob_set(&rules.exclude_paths, &place)?;
         log(Level::Info, "Assembling file list".to_owned());
         let root = symlink_root(rules.source_dir, &base);
         let found = expand(rules, &patterns, &base, &root, log)?;
@@ -99,18 +104,18 @@ struct Patterns {
 }
 
 impl Patterns {
-    fn new(files: &[String]) -> Result<Patterns, PackageError> {
+    fn new(files: &[String], place: &Place<'_>) -> Result<Patterns, PackageError> {
         let mut literals = Vec::new();
         let mut globs = Vec::new();
         for pattern in files {
-            let pattern = normalize_pattern(pattern)?;
+            let pattern = normalize_pattern(pattern, place)?;
             if is_glob(&pattern) {
                 globs.push(pattern);
             } else {
                 literals.push(pattern);
             }
         }
-        let set = glob_set(&globs)?;
+        let set = glob_set(&globs, place)?;
         Ok(Patterns {
             literals,
             globs,
@@ -119,17 +124,69 @@ impl Patterns {
     }
 }
 
-/// Strips `./`, refuses absolute paths and `..` (a pattern may not leave its base directory).
-fn normalize_pattern(pattern: &str) -> Result<String, PackageError> {
+/// Where the patterns of one base directory apply.
+struct Place<'a> {
+    source_dir: &'a Path,
+    /// One matched base directory.
+    base: &'a Path,
+    /// `base-directory` as written (after expansion), for messages.
+    base_directory: Option<&'a str>,
+}
+
+impl Place<'_> {
+    /// `path` (absolute, normalized) relative to the base directory, when it lies inside it.
+    fn relative_to_base(&self, path: &Path) -> Option<String> {
+        let lexical = normalize(self.base);
+        let canonical = self.base.canonicalize().ok();
+        [Some(lexical), canonical]
+            .into_iter()
+            .flatten()
+            .find_map(|base| path.strip_prefix(&base).ok().map(Path::to_owned))
+            .map(|rest| relative_name(Path::new(""), &rest))
+    }
+
+    fn inside_source(&self, path: &Path) -> bool {
+        path.starts_with(normalize(self.source_dir))
+            || self
+                .source_dir
+                .canonicalize()
+                .is_ok_and(|source| path.starts_with(source))
+    }
+}
+
+/// Strips `./`; an absolute pattern inside the base directory (such as
+/// `$CODEBUILD_SRC_DIR/target/**`) is taken relative to it. Refuses `..`, and absolute paths
+/// elsewhere: a pattern may not leave its base directory.
+fn normalize_pattern(pattern: &str, place: &Place<'_>) -> Result<String, PackageError> {
     let trimmed = pattern.trim();
+    let rebased;
     let mut text = trimmed;
+    if text.starts_with('/') {
+        let path = normalize(Path::new(text));
+        rebased = match place.relative_to_base(&path) {
+            Some(relative) => relative,
+            None if place.inside_source(&path) => {
+                return Err(PackageError::Invalid(format!(
+                    "artifact path `{trimmed}` is outside base-directory `{}`; write it relative to the base directory, or change `base-directory`",
+                    place.base_directory.unwrap_or(".")
+                )));
+            }
+            None => {
+                return Err(PackageError::Invalid(format!(
+                    "artifact path `{trimmed}` is outside the source directory `{}`; only files under it are packaged (an absolute `base-directory` can name another directory)",
+                    place.source_dir.display()
+                )));
+            }
+        };
+        text = &rebased;
+    }
     while let Some(rest) = text.strip_prefix("./") {
         text = rest;
     }
     let escapes = Path::new(text)
         .components()
         .any(|c| matches!(c, Component::ParentDir | Component::RootDir));
-    if escapes || text.starts_with('/') {
+    if escapes {
         return Err(PackageError::Invalid(format!(
             "artifact path `{trimmed}` leaves the base directory; use `base-directory` to package files from another directory"
         )));
@@ -153,10 +210,10 @@ fn glob(pattern: &str) -> Result<Glob, PackageError> {
         .map_err(|err| PackageError::Invalid(format!("invalid glob `{pattern}`: {err}")))
 }
 
-fn glob_set(patterns: &[String]) -> Result<GlobSet, PackageError> {
+fn glob_set(patterns: &[String], place: &Place<'_>) -> Result<GlobSet, PackageError> {
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
-        builder.add(glob(normalize_pattern(pattern)?.as_str())?);
+        builder.add(glob(normalize_pattern(pattern, place)?.as_str())?);
     }
     builder
         .build()
@@ -544,14 +601,57 @@ mod tests {
         assert!(!matches("?", "a/b"));
     }
 
+    fn place<'a>(base: &'a Path, base_directory: Option<&'a str>) -> Place<'a> {
+        Place {
+            source_dir: Path::new("/src"),
+            base,
+            base_directory,
+        }
+    }
+
     #[test]
     fn escaping_patterns_are_refused() {
-        for pattern in ["../x", "/etc/passwd", "a/../../b"] {
-            let err = normalize_pattern(pattern).unwrap_err().to_string();
+        let root = place(Path::new("/src"), None);
+        for pattern in ["../x", "a/../../b"] {
+            let err = normalize_pattern(pattern, &root).unwrap_err().to_string();
             assert!(err.contains("leaves the base directory"), "{err}");
         }
-        assert_eq!(normalize_pattern("./dist/*").unwrap(), "dist/*");
-        assert_eq!(normalize_pattern(".").unwrap(), "**/*");
+        let err = normalize_pattern("/etc/passwd", &root)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`/etc/passwd` is outside the source directory `/src`"),
+            "{err}"
+        );
+        let err = normalize_pattern("/src/../etc/x", &root)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("outside the source directory"), "{err}");
+        assert_eq!(normalize_pattern("./dist/*", &root).unwrap(), "dist/*");
+        assert_eq!(normalize_pattern(".", &root).unwrap(), "**/*");
+    }
+
+    #[test]
+    fn absolute_patterns_inside_the_base_are_taken_relative_to_it() {
+        let root = place(Path::new("/src"), None);
+        assert_eq!(
+            normalize_pattern("/src/target/**", &root).unwrap(),
+            "target/**"
+        );
+        assert_eq!(normalize_pattern("/src/", &root).unwrap(), "**/*");
+        assert_eq!(
+            normalize_pattern("/src/./a/../b.txt", &root).unwrap(),
+            "b.txt"
+        );
+        let dist = place(Path::new("/src/dist"), Some("dist"));
+        assert_eq!(normalize_pattern("/src/dist/*.js", &dist).unwrap(), "*.js");
+        let err = normalize_pattern("/src/lib/x.js", &dist)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`/src/lib/x.js` is outside base-directory `dist`"),
+            "{err}"
+        );
     }
 
     #[test]

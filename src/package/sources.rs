@@ -9,7 +9,7 @@ use crate::base::InputError;
 use crate::base::Level;
 use crate::base::diagnostic::Span;
 use crate::base::report::{ArtifactReport, ArtifactsReport};
-use crate::buildspec::model::{ArtifactSpec, At};
+use crate::buildspec::model::{ArtifactSpec, Artifacts, At};
 
 /// Checks, before anything runs, that the inputs name exactly one package source.
 pub fn check_sources(
@@ -58,9 +58,62 @@ pub fn deploy_package(
             .unwrap_or_else(|| options.output_dir.join("package.zip"));
         return zip_directory(&dir, &zip, options, log);
     }
-    built
-        .and_then(|a| a.primary.clone())
-        .ok_or(PackageError::NoPrimaryArtifacts)
+    let built = built.ok_or(PackageError::NoPrimaryArtifacts)?;
+    if let Some(primary) = &built.primary {
+        return Ok(primary.clone());
+    }
+    let first = built
+        .secondary
+        .first()
+        .ok_or(PackageError::NoPrimaryArtifacts)?;
+    log(
+        Level::Info,
+        format!(
+            "The buildspec has no primary artifact; deploying secondary artifact `{}`, the first one written",
+            first.identifier
+        ),
+    );
+    Ok(first.clone())
+}
+
+/// Which package `run` would deploy, in one sentence, for `validate`.
+pub fn describe_source(
+    artifacts: Option<&Artifacts>,
+    zip_file: Option<&str>,
+    package_directory: Option<&str>,
+    image_uri: Option<&str>,
+) -> String {
+    let given = |v: Option<&str>| {
+        v.map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    if let Some(uri) = given(image_uri) {
+        return format!("the image `{uri}` (image-uri)");
+    }
+    if let Some(zip) = given(zip_file) {
+        return format!("`{zip}` as it is (zip-file)");
+    }
+    if let Some(dir) = given(package_directory) {
+        return format!("every file under `{dir}`, zipped (package-directory)");
+    }
+    match artifacts {
+        Some(Artifacts {
+            primary: Some(_), ..
+        }) => "the primary artifact (artifacts.files)".to_owned(),
+        Some(Artifacts { secondary, .. }) if !secondary.is_empty() => {
+            let first = &secondary[0].0.value;
+            let others = if secondary.len() > 1 {
+                "; set `package-directory` to another one's base directory to deploy it instead"
+            } else {
+                ""
+            };
+            format!(
+                "secondary artifact `{first}` (the buildspec has no primary artifact, and it is the first secondary one){others}"
+            )
+        }
+        _ => "nothing: the buildspec has no `artifacts` section; set `zip-file` or `package-directory`".to_owned(),
+    }
 }
 
 /// Zips every file under `dir` (relative to the source directory) into `zip`.

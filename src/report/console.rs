@@ -161,9 +161,14 @@ impl Reporter for Console {
                 } else {
                     "unchanged"
                 };
+                let previous = if entry.previous_version.is_empty() {
+                    "the alias is new".to_owned()
+                } else {
+                    format!("previous {}", entry.previous_version)
+                };
                 self.agent(&format!(
-                    "{}: {verdict}; alias {} → version {} (previous {})",
-                    entry.function_name, entry.alias, entry.version, entry.previous_version
+                    "{}: {verdict}; alias {} → version {} ({previous})",
+                    entry.function_name, entry.alias, entry.version
                 ));
             }
             Event::RolledBack {

@@ -333,6 +333,26 @@ fn deploy_notes(entries: &[DeployEntry]) -> String {
                 entry.alias
             ));
         }
+        if entry.created {
+            notes.push(format!(
+                "`{name}` was created by this run (`create-function`)"
+            ));
+        }
+        if !entry.config_changes.is_empty() {
+            let changes: Vec<String> = entry
+                .config_changes
+                .iter()
+                .map(|c| format!("`{}` {}", c.field, c.change))
+                .collect();
+            notes.push(format!("`{name}` configuration: {}", changes.join("; ")));
+        }
+        if entry.latest_differs {
+            notes.push(format!(
+                "`$LATEST` of `{name}` has the new configuration, but alias `{}` serves version {}; the next run reconciles it",
+                entry.alias,
+                or_dash(&entry.version)
+            ));
+        }
         if !entry.pruned_versions.is_empty() {
             notes.push(format!(
                 "`{name}`: deleted version(s) {} (`keep-versions`)",

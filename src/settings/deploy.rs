@@ -11,6 +11,7 @@ use std::time::Duration;
 use regex::Regex;
 use serde::Serialize;
 
+use super::function_config::{self, EnvironmentMode, FunctionConfig};
 use super::values;
 use crate::base::InputError;
 use crate::base::diagnostic::Span;
@@ -20,7 +21,7 @@ use crate::cli::Inputs;
 use crate::env::Env;
 
 /// Keys a `targets` entry may have.
-const TARGET_KEYS: [&str; 14] = [
+const TARGET_KEYS: [&str; 17] = [
     "function",
     "alias",
     "region",
@@ -32,6 +33,9 @@ const TARGET_KEYS: [&str; 14] = [
     "alarms",
     "keep-versions",
     "publish-to",
+    "config",
+    "environment-variables",
+    "create-function",
     "preview",
     "preview-url",
     "paths",
@@ -93,6 +97,13 @@ pub struct FunctionTarget {
     /// Publish to `$LATEST.PUBLISHED` (PublishVersion's `PublishTo`), for Lambda Managed
     /// Instances.
     pub publish_to_latest_published: bool,
+    /// The configuration set before PublishVersion (`function-config`, the target's `config`),
+    /// `{environment}` expanded.
+    pub config: Option<FunctionConfig>,
+    /// How `Environment.Variables` applies.
+    pub environment_variables: EnvironmentMode,
+    /// Create the function (from `config` and the package) when it does not exist.
+    pub create_function: bool,
 }
 
 /// Where packages over 50 MB go.
@@ -109,6 +120,8 @@ pub struct DeployPlan {
     pub environment: String,
     /// Empty: nothing to deploy (no `function-name` and no `targets`).
     pub targets: Vec<FunctionTarget>,
+    /// Things worth saying once when the deploy starts (read-only configuration fields ignored).
+    pub notes: Vec<String>,
     pub force: bool,
     pub dry_run: bool,
     #[serde(serialize_with = "values::show_duration")]
@@ -128,6 +141,7 @@ impl Default for DeployPlan {
         DeployPlan {
             environment: "default".to_owned(),
             targets: Vec::new(),
+            notes: Vec::new(),
             force: false,
             dry_run: false,
             wait_timeout: crate::base::limits::DEFAULT_WAIT_TIMEOUT,
@@ -154,7 +168,8 @@ impl DeployPlan {
 
 /// Resolves every deploy input. `source_dir` is where a `targets` file path is read from.
 pub fn resolve(inputs: &Inputs, env: &Env, source_dir: &Path) -> Result<DeployPlan, InputError> {
-    let defaults = TargetDefaults::from_inputs(inputs)?;
+    let mut notes = Vec::new();
+    let defaults = TargetDefaults::from_inputs(inputs, source_dir, &mut notes)?;
     let targets_map = inputs
         .targets
         .as_deref()
@@ -168,18 +183,34 @@ pub fn resolve(inputs: &Inputs, env: &Env, source_dir: &Path) -> Result<DeployPl
     }
     let environment = select_environment(inputs, env)?;
     let (mut targets, options) = match (&targets_map, &inputs.function_name) {
-        (Some(map), _) => targets_from_map(map, environment.as_deref(), &defaults)?,
+        (Some(map), _) => targets_from_map(
+            map,
+            environment.as_deref(),
+            &defaults,
+            source_dir,
+            &mut notes,
+        )?,
         (None, Some(names)) => (
             targets_from_names(names, environment.as_deref(), &defaults)?,
             defaults.environment.clone(),
         ),
         (None, None) => (Vec::new(), defaults.environment.clone()),
     };
+    let image = inputs.image_uri.is_some();
+    for target in &mut targets {
+        if let (Some(config), Some(environment)) = (&target.config, &environment) {
+            target.config = Some(config.expand(environment));
+        }
+        if target.create_function {
+            check_creatable(target, image)?;
+        }
+    }
     let url_auth = super::preview::UrlAuth::parse(inputs.preview_url_auth_type.as_deref())?;
     let preview = super::preview::apply(env, &options, url_auth, &mut targets)?;
     Ok(DeployPlan {
         environment: environment.unwrap_or_else(|| "default".to_owned()),
         targets,
+        notes,
         force: values::parse_bool("force", inputs.force.as_deref(), false)?,
         dry_run: values::parse_bool("dry-run", inputs.dry_run.as_deref(), false)?,
         wait_timeout: inputs
@@ -209,12 +240,19 @@ struct TargetDefaults {
     alarms: Vec<String>,
     keep_versions: Option<u32>,
     publish_to_latest_published: bool,
+    config: Option<FunctionConfig>,
+    environment_variables: EnvironmentMode,
+    create_function: bool,
     /// `preview`, `preview-url`, `paths`: per environment, not per function.
     environment: super::preview::EnvironmentOptions,
 }
 
 impl TargetDefaults {
-    fn from_inputs(inputs: &Inputs) -> Result<TargetDefaults, InputError> {
+    fn from_inputs(
+        inputs: &Inputs,
+        source_dir: &Path,
+        notes: &mut Vec<String>,
+    ) -> Result<TargetDefaults, InputError> {
         let alias = match inputs.alias.as_deref().map(str::trim) {
             Some(alias) if !alias.is_empty() => parse_alias("alias", alias)?,
             _ => "live".to_owned(),
@@ -279,6 +317,26 @@ impl TargetDefaults {
                 .map(|v| parse_publish_to("publish-to", v))
                 .transpose()?
                 .unwrap_or(false),
+            config: inputs
+                .function_config
+                .as_deref()
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| {
+                    function_config::load("function-config", v, source_dir)
+                        .map(|parsed| noted(parsed, "function-config", notes))
+                })
+                .transpose()?,
+            environment_variables: inputs
+                .environment_variables
+                .as_deref()
+                .map(|v| parse_environment_mode("environment-variables", v))
+                .transpose()?
+                .unwrap_or_default(),
+            create_function: values::parse_bool(
+                "create-function",
+                inputs.create_function.as_deref(),
+                false,
+            )?,
             environment: super::preview::EnvironmentOptions::from_inputs(inputs)?,
         })
     }
@@ -296,6 +354,9 @@ impl TargetDefaults {
             alarms: self.alarms.clone(),
             keep_versions: self.keep_versions,
             publish_to_latest_published: self.publish_to_latest_published,
+            config: self.config.clone(),
+            environment_variables: self.environment_variables,
+            create_function: self.create_function,
         })
     }
 }
@@ -443,6 +504,8 @@ fn targets_from_map(
     source: &TargetsSource,
     environment: Option<&str>,
     defaults: &TargetDefaults,
+    source_dir: &Path,
+    notes: &mut Vec<String>,
 ) -> Result<(Vec<FunctionTarget>, super::preview::EnvironmentOptions), InputError> {
     let entries = map_entries(&source.root);
     let names: Vec<String> = entries
@@ -473,7 +536,7 @@ fn targets_from_map(
         )
         .with_hint("choose one of those environments, or add it to `targets`"));
     };
-    target_entry(source, entry, defaults)
+    target_entry(source, entry, defaults, source_dir, notes)
 }
 
 /// One environment's entry: a function name, a list of names, or a map of settings; with the
@@ -482,6 +545,8 @@ fn target_entry(
     source: &TargetsSource,
     entry: &Node,
     defaults: &TargetDefaults,
+    source_dir: &Path,
+    notes: &mut Vec<String>,
 ) -> Result<(Vec<FunctionTarget>, super::preview::EnvironmentOptions), InputError> {
     let error = |node: &Node, message: &str| {
         located(
@@ -554,6 +619,32 @@ fn target_entry(
                     "publish-to" => {
                         settings.publish_to_latest_published =
                             parse_publish_to(key_name, &text()?).map_err(wrap)?
+                    }
+                    "config" => {
+                        let parsed = match &value.kind {
+                            Kind::Scalar { text, .. } => {
+                                function_config::load("targets", text, source_dir)?
+                            }
+                            _ => function_config::parse_node(
+                                "targets",
+                                (source.origin != "targets").then_some(source.origin.as_str()),
+                                &source.text,
+                                value,
+                            )?,
+                        };
+                        let parsed = noted(parsed, "targets", notes);
+                        settings.config = Some(match &settings.config {
+                            Some(base) => base.overlay(&parsed),
+                            None => parsed,
+                        });
+                    }
+                    "environment-variables" => {
+                        settings.environment_variables =
+                            parse_environment_mode(key_name, &text()?).map_err(wrap)?
+                    }
+                    "create-function" => {
+                        settings.create_function =
+                            values::parse_bool(key_name, Some(&text()?), false).map_err(wrap)?
                     }
                     "alarms" => {
                         settings.alarms = match &value.kind {
@@ -807,6 +898,67 @@ fn parse_smoke_test(
         expect,
         tenant_id: None,
     })
+}
+
+/// A parsed configuration; its ignored read-only fields become one note.
+fn noted(parsed: function_config::Parsed, input: &str, notes: &mut Vec<String>) -> FunctionConfig {
+    if !parsed.ignored.is_empty() {
+        notes.push(format!(
+            "`{input}`: read-only fields of get-function-configuration's output are ignored: {}",
+            parsed.ignored.join(", ")
+        ));
+    }
+    parsed.config
+}
+
+/// `environment-variables`: `merge` (the default) or `replace`.
+fn parse_environment_mode(input: &str, value: &str) -> Result<EnvironmentMode, InputError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "" | "merge" => Ok(EnvironmentMode::Merge),
+        "replace" => Ok(EnvironmentMode::Replace),
+        other => Err(
+            InputError::new(input, format!("`{other}` is not a mode")).with_hint(
+                "use `merge` (keys given are set, null removes, others are kept) or `replace`",
+            ),
+        ),
+    }
+}
+
+/// `create-function` needs what CreateFunction needs, before anything runs.
+fn check_creatable(target: &FunctionTarget, image: bool) -> Result<(), InputError> {
+    let config = target.config.clone().unwrap_or_default();
+    let mut missing = Vec::new();
+    if config.role.is_none() {
+        missing.push("Role");
+    }
+    if !image {
+        if config.runtime.is_none() {
+            missing.push("Runtime");
+        }
+        if config.handler.is_none() {
+            missing.push("Handler");
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(InputError::new(
+        "function-config",
+        format!(
+            "`create-function` creates `{}` when it is missing, and that needs {} in `function-config`",
+            target.name,
+            missing
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )
+    .with_hint(if image {
+        "add `Role:` (the execution role ARN)"
+    } else {
+        "add `Role:` (the execution role ARN), `Runtime:` and `Handler:`"
+    }))
 }
 
 /// A tenant id: 1 to 256 printable characters, no spaces at either end.

@@ -7,9 +7,11 @@
 
 pub mod button;
 pub mod deploy;
+pub mod function_config;
 pub mod github;
 pub mod notify;
 pub mod preview;
+pub mod runtimes;
 pub mod values;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +25,7 @@ use crate::env::Env;
 pub use deploy::DeployPlan;
 pub use github::GithubSettings;
 pub use notify::NotifySettings;
+pub use runtimes::RuntimeSources;
 
 /// The default runtime manifest of the image (`runtime-versions`).
 pub const RUNTIMES_MANIFEST: &str = "/codebuild/image/config/runtimes.yml";
@@ -65,6 +68,8 @@ pub struct BuildSettings {
     pub environment: Option<String>,
     /// The `runtime-versions` manifest.
     pub runtimes_manifest: PathBuf,
+    /// Where `runtime-versions` finds runtimes when the image has no manifest.
+    pub runtimes: RuntimeSources,
     /// Where scripts and zips of a build live: `<state_dir>/<uuid>/`.
     pub state_dir: PathBuf,
 }
@@ -154,6 +159,7 @@ impl Settings {
                     env.get("LAMBDA_PIPELINE_RUNTIMES_FILE")
                         .unwrap_or(RUNTIMES_MANIFEST),
                 ),
+                runtimes: RuntimeSources::resolve(env, &source_dir),
                 state_dir: env
                     .get("LAMBDA_PIPELINE_STATE_DIR")
                     .map(PathBuf::from)

@@ -14,10 +14,12 @@
 pub mod assert;
 pub mod aws;
 pub mod faults;
+pub mod file_server;
 pub mod github;
 pub mod moto;
 pub mod process;
 pub mod provision;
+pub mod zip_function;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -151,6 +153,15 @@ impl Test {
         }
         command.env_remove("CI").env("RUST_BACKTRACE", "1");
         command.env("LAMBDA_PIPELINE_STATE_DIR", self.dir.path().join("state"));
+        // runtime-versions installs nothing from the internet: a test that wants an on-demand
+        // install serves a registry or mirror on 127.0.0.1 and says so with `env`.
+        command.env(
+            "LAMBDA_PIPELINE_RUNTIMES_CACHE",
+            self.dir.path().join("runtimes"),
+        );
+        command.env("NPM_CONFIG_REGISTRY", "http://127.0.0.1:9/");
+        command.env("LAMBDA_PIPELINE_PYTHON_MIRROR", "http://127.0.0.1:9");
+        command.env_remove("RUNNER_TOOL_CACHE");
         if self.aws {
             for (key, value) in Moto::shared().env() {
                 command.env(key, value);
