@@ -241,6 +241,22 @@ pub struct Inputs {
     #[arg(long, global = true, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub dry_run: Option<String>,
 
+    // ----- pull requests and monorepos -----
+    /// On a pull_request event, deploy to alias pr-<number> instead of the environment's alias,
+    /// and delete it when the pull request closes.
+    #[arg(long, global = true, value_name = "BOOL")]
+    pub preview: Option<String>,
+    /// Keep a function URL on the preview alias.
+    #[arg(long, global = true, value_name = "BOOL")]
+    pub preview_url: Option<String>,
+    /// Auth type of the preview's function URL: AWS_IAM (the default) or NONE (public).
+    #[arg(long, global = true, value_name = "TYPE")]
+    pub preview_url_auth_type: Option<String>,
+    /// Globs, one per line (!glob excludes): build and deploy only when a file changed since
+    /// the commit the alias serves matches one.
+    #[arg(long, global = true, value_name = "GLOBS")]
+    pub paths: Option<String>,
+
     // ----- notify -----
     /// SNS topic for deploy notifications.
     #[arg(long, global = true, value_name = "ARN")]

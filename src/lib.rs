@@ -7,7 +7,7 @@
 //! files, check run, SNS, report file), wired in `commands::Reporters`.
 //!
 //! Layers, top to bottom; imports only go down: `commands` → reporters (`github`, `notify`,
-//! `report`) and stages (`deploy`, `build` → `package` → `buildspec`, `import`) → `settings`, `aws` →
+//! `report`) and stages (`deploy`, `changes`, `build` → `package` → `buildspec`, `import`) → `settings`, `aws` →
 //! `events`, `cli`, `env`, `redact`, `cancel`, `workspace_owner` → `base`.
 //! Stages never print: they return data and emit `events::Event`s. Every string that leaves
 //! the process passes `redact::Redactor`.
@@ -17,6 +17,7 @@ pub mod base;
 pub mod build;
 pub mod buildspec;
 pub mod cancel;
+pub mod changes;
 pub mod cli;
 pub mod commands;
 pub mod deploy;

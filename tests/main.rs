@@ -17,6 +17,7 @@ mod host_action;
 mod images;
 mod import;
 mod package;
+mod preview;
 mod reliability;
 mod runtimes;
 mod seeds;

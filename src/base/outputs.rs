@@ -37,6 +37,10 @@ pub const OUTPUTS: &[(&str, &str)] = &[
     ),
     ("package-size", "Size of the deployment zip in bytes."),
     ("check-run-id", "ID of the check run this run reported to."),
+    (
+        "preview-url",
+        "Function URL of the pull request's preview alias (preview-url).",
+    ),
 ];
 
 /// The names in `OUTPUTS`.

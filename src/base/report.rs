@@ -214,6 +214,49 @@ pub struct Warning {
     pub position: Option<Position>,
 }
 
+/// A pull request's preview environment (`preview: true`).
+#[derive(Debug, Clone, Serialize, Default, PartialEq, Eq)]
+pub struct PreviewReport {
+    pub number: u64,
+    /// `pr-<number>`.
+    pub alias: String,
+    /// One entry per function.
+    pub functions: Vec<PreviewFunction>,
+    /// The pull request closed and its preview was removed.
+    pub removed: bool,
+}
+
+/// One function's preview.
+#[derive(Debug, Clone, Serialize, Default, PartialEq, Eq)]
+pub struct PreviewFunction {
+    pub function_name: String,
+    pub alias_arn: String,
+    /// The version the preview alias serves (empty once removed).
+    pub version: String,
+    /// The function URL of the preview alias (`preview-url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// `AWS_IAM` or `NONE`, with `url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url_auth_type: Option<String>,
+    /// Versions deleted when the pull request closed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deleted_versions: Vec<String>,
+    /// Versions the preview published that were kept, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kept_versions: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A run that chose to build and deploy nothing: a short title for the check run, and the
+/// Markdown that explains it.
+#[derive(Debug, Clone, Serialize, Default, PartialEq, Eq)]
+pub struct SkipReport {
+    pub title: String,
+    pub detail: String,
+}
+
 /// Everything a run did, in one value.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -252,6 +295,17 @@ pub struct RunReport {
     /// The check run this run reported to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub check_run_id: Option<u64>,
+    /// A pull request's preview: what it deployed, or what closing it removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<PreviewReport>,
+    /// Why the run built and deployed nothing, when it chose not to (`paths`, a fork's pull
+    /// request, a closed pull request).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<SkipReport>,
+    /// What a reader should know that is neither a warning nor an error (a shallow clone, who
+    /// asked for a rollback).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub duration_ms: u64,
 }
@@ -278,6 +332,9 @@ impl RunReport {
             error_position: None,
             commit: None,
             run_url: None,
+            preview: None,
+            skipped: None,
+            notes: Vec::new(),
             started_at: chrono::Utc::now(),
             duration_ms: 0,
         }

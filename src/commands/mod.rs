@@ -5,6 +5,7 @@
 //! Owns: the order of stages and the exit status. Must not: parse raw inputs (that is
 //! `settings`), print except through a reporter.
 
+mod gates;
 mod import;
 mod package;
 mod post;

@@ -1,6 +1,7 @@
 //! `lambda-pipeline rollback`: moves each target's alias back to the version its description
 //! records, with the same reporters as `run`: console, check run, job summary, SNS, report
-//! file and step outputs.
+//! file and step outputs. From the Roll back button (a `check_run` event), it moves exactly
+//! the versions that check run deployed back, and refuses when something newer serves.
 
 use super::reporters::Reporters;
 use super::{Context, Outcome};
@@ -31,6 +32,33 @@ pub async fn run(context: &Context) -> Outcome {
     report.commit = identity.commit.clone();
     report.run_url = identity.run_url.clone();
     report.environment = Some(plan.environment.clone());
+    if let Some(button) = &plan.button {
+        let check_run = match &button.check_run_url {
+            Some(url) => format!("[check run {}]({url})", button.check_run_id),
+            None => format!("check run {}", button.check_run_id),
+        };
+        let by = button
+            .requested_by
+            .as_deref()
+            .map(|login| format!(" by @{login}"))
+            .unwrap_or_default();
+        let moves: Vec<String> = button
+            .record
+            .functions
+            .iter()
+            .map(|f| {
+                format!(
+                    "`{}` from version {} back to {}",
+                    f.name, f.version, f.previous
+                )
+            })
+            .collect();
+        report.notes.push(format!(
+            "Requested{by} with the Roll back button of {check_run}: alias `{}` of {}",
+            button.record.alias,
+            moves.join(", ")
+        ));
+    }
     let outcome =
         crate::deploy::rollback(&context.stage, &settings.env, plan, &settings.workflow).await;
     outcome.record(&mut report);

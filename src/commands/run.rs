@@ -22,6 +22,11 @@ pub async fn run(context: &Context) -> Outcome {
     let command = &settings.command;
     let build = &settings.build;
     let environment = build.environment.as_deref();
+    if *command == Command::Run
+        && let Some(outcome) = super::gates::pull_request(context).await
+    {
+        return outcome;
+    }
     let spec = match buildspec::load(build.buildspec.as_deref(), &build.source_dir) {
         Ok(spec) => spec,
         Err(err) => return invalid_buildspec(context, &err).await,
@@ -60,6 +65,9 @@ pub async fn run(context: &Context) -> Outcome {
     report.run_url = identity.run_url.clone();
     report.environment = environment.map(str::to_owned);
     report_parse_warnings(context, &spec, &mut report);
+    if *command == Command::Run && super::gates::unchanged(context, &mut report).await {
+        return finish(context, &reporters, report).await;
+    }
 
     let state = match StateDir::create(build, &identity.build_id) {
         Ok(state) => state,
@@ -224,6 +232,7 @@ pub async fn deploy(
     )
     .await;
     outcome.record(report);
+    super::gates::preview_deployed(context, report).await;
     if let Some(error) = report
         .error
         .as_ref()

@@ -76,6 +76,8 @@ pub struct Shared {
     pub s3: Option<S3Location>,
     pub commit: Option<String>,
     pub run_url: Option<String>,
+    /// A word for every published version's description: `preview=pr-<n>` for a preview.
+    pub version_note: Option<String>,
     pub limiter: Limiter,
     pub bus: EventBus,
     pub cancel: CancelToken,
@@ -1200,9 +1202,13 @@ impl Deployer<'_> {
         Ok(version)
     }
 
-    /// `<commit> <run url>`, within Lambda's 256 characters.
+    /// `<commit> [<note>] <run url>`, within Lambda's 256 characters.
     fn version_description(&self) -> String {
         let commit = self.shared.commit.as_deref().unwrap_or("local");
+        let commit = match &self.shared.version_note {
+            Some(note) => format!("{commit} {note}"),
+            None => commit.to_owned(),
+        };
         let text = match &self.shared.run_url {
             Some(url) => format!("{commit} {url}"),
             None => commit.to_owned(),

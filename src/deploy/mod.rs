@@ -13,8 +13,10 @@ pub mod config;
 pub mod contents;
 pub mod image;
 pub mod lambda;
+pub mod preview;
 pub mod retry;
 pub mod rollback;
+pub mod served;
 pub mod shift;
 pub mod smoke;
 pub mod wait;
@@ -277,6 +279,7 @@ pub async fn run(
         s3: plan.s3.clone(),
         commit: workflow.commit.clone(),
         run_url: workflow.run_url.clone(),
+        version_note: plan.preview.as_ref().map(|p| p.version_tag()),
         limiter,
         bus: ctx.bus.clone(),
         cancel: ctx.cancel.clone(),
@@ -614,6 +617,28 @@ pub async fn rollback(
         ..plan.clone()
     };
     let cache = ClientCache::build(ctx, env, &without_alarms, &limiter).await;
+    let refused = check_button(plan, &cache, &limiter).await;
+    if refused.iter().any(Option::is_some) {
+        let reasons: Vec<String> = refused.iter().flatten().cloned().collect();
+        let mut outcome = DeployOutcome::failed(reasons.join("\n"));
+        outcome.failed_step = Some("rollback".to_owned());
+        outcome.entries = plan
+            .targets
+            .iter()
+            .zip(refused)
+            .map(|(target, error)| DeployEntry {
+                function_name: target.name.clone(),
+                environment: plan.environment.clone(),
+                region: target.region.clone().unwrap_or_default(),
+                alias: target.alias.clone(),
+                upload: "none".to_owned(),
+                error,
+                ..DeployEntry::default()
+            })
+            .collect();
+        outcome.duration = started.elapsed();
+        return outcome;
+    }
     let mut results = Vec::new();
     for target in &plan.targets {
         results.push(rollback_one(ctx, plan, &cache, &limiter, target, workflow).await);
@@ -640,6 +665,50 @@ pub async fn rollback(
     outcome
 }
 
+/// The Roll back button rolls back only what its check run deployed: before anything moves,
+/// every alias must still serve the version that check run deployed. Per target, why not.
+async fn check_button(
+    plan: &DeployPlan,
+    cache: &ClientCache,
+    limiter: &retry::Limiter,
+) -> Vec<Option<String>> {
+    let mut refused = vec![None; plan.targets.len()];
+    let Some(button) = plan.button.as_ref() else {
+        return refused;
+    };
+    let deadline = Instant::now() + plan.wait_timeout;
+    for (index, target) in plan.targets.iter().enumerate() {
+        let Some(deployed) = button
+            .record
+            .functions
+            .iter()
+            .find(|f| f.name == target.name)
+        else {
+            continue;
+        };
+        let checked = match cache.get(target) {
+            Ok(clients) => rollback::check_serves(
+                &clients.lambda,
+                limiter,
+                &target.function,
+                &target.alias,
+                &deployed.version,
+                deadline,
+            )
+            .await
+            .map(|_| ()),
+            Err(err) => Err(err),
+        };
+        if let Err(err) = checked {
+            refused[index] = Some(format!(
+                "refused to roll back `{}` for check run {}: {err}",
+                target.name, button.check_run_id
+            ));
+        }
+    }
+    refused
+}
+
 async fn rollback_one(
     ctx: &StageContext,
     plan: &DeployPlan,
@@ -661,8 +730,28 @@ async fn rollback_one(
         commit: workflow.commit.clone(),
         run_url: workflow.run_url.clone(),
     };
-    let result = match cache.get(target) {
-        Ok(clients) => {
+    let deployed = plan.button.as_ref().and_then(|button| {
+        button
+            .record
+            .functions
+            .iter()
+            .find(|f| f.name == target.name)
+    });
+    let result = match (cache.get(target), deployed) {
+        (Ok(clients), Some(deployed)) => {
+            rollback::roll_back_exact(
+                &clients.lambda,
+                limiter,
+                &target.function,
+                &target.alias,
+                &deployed.version,
+                &deployed.previous,
+                record,
+                Instant::now() + plan.wait_timeout,
+            )
+            .await
+        }
+        (Ok(clients), None) => {
             rollback::roll_back(
                 &clients.lambda,
                 limiter,
@@ -673,7 +762,7 @@ async fn rollback_one(
             )
             .await
         }
-        Err(err) => Err(err),
+        (Err(err), _) => Err(err),
     };
     match result {
         Ok(done) => {

@@ -127,6 +127,117 @@ pub async fn roll_back(
     })
 }
 
+/// Checks that `alias` of `function` serves exactly `expected` (no weighted routing), as the
+/// Roll back button requires; otherwise says what it serves now and which deploy moved it there.
+pub async fn check_serves(
+    client: &aws_sdk_lambda::Client,
+    limiter: &Limiter,
+    function: &str,
+    alias: &str,
+    expected: &str,
+    deadline: Instant,
+) -> Result<Option<String>, String> {
+    let current = retry::call(limiter, "GetAlias", deadline, || {
+        client
+            .get_alias()
+            .function_name(function)
+            .name(alias)
+            .send()
+    })
+    .await
+    .map_err(|e| {
+        if e.is_not_found() {
+            format!("`{function}` has no alias `{alias}` any more; there is nothing to roll back")
+        } else {
+            e.message
+        }
+    })?;
+    let version = current.function_version().unwrap_or_default();
+    let weights = current
+        .routing_config()
+        .and_then(|r| r.additional_version_weights())
+        .filter(|w| !w.is_empty());
+    if version == expected && weights.is_none() {
+        return Ok(current.revision_id().map(str::to_owned));
+    }
+    let mut serving = format!("version {version}");
+    if let Some(weights) = weights {
+        let mut parts: Vec<String> = weights.iter().map(|(v, w)| format!("{v} at {w}")).collect();
+        parts.sort();
+        serving.push_str(&format!(" with weighted routing ({})", parts.join(", ")));
+    }
+    let moved_by = current
+        .description()
+        .and_then(AliasRecord::parse)
+        .map(|record| {
+            let mut by = Vec::new();
+            if let Some(commit) = record.commit {
+                by.push(format!("commit {commit}"));
+            }
+            if let Some(url) = record.run_url {
+                by.push(url);
+            }
+            if by.is_empty() {
+                String::new()
+            } else {
+                format!(", moved there by {}", by.join(", "))
+            }
+        })
+        .unwrap_or_default();
+    Err(format!(
+        "alias `{alias}` of `{function}` now serves {serving}{moved_by}, not version {expected}; something newer is live, so nothing was rolled back"
+    ))
+}
+
+/// The Roll back button: moves `alias` of `function` from `from` (the version a check run
+/// deployed, which it must still serve) to `to` (the version that deploy replaced), guarded by
+/// the alias's RevisionId, recording the version it left.
+#[allow(clippy::too_many_arguments)]
+pub async fn roll_back_exact(
+    client: &aws_sdk_lambda::Client,
+    limiter: &Limiter,
+    function: &str,
+    alias: &str,
+    from: &str,
+    to: &str,
+    record: AliasRecord,
+    deadline: Instant,
+) -> Result<RolledBack, String> {
+    let revision = check_serves(client, limiter, function, alias, from, deadline).await?;
+    let record = AliasRecord {
+        previous: Some(from.to_owned()),
+        ..record
+    };
+    let output = retry::call(limiter, "UpdateAlias", deadline, || {
+        client
+            .update_alias()
+            .function_name(function)
+            .name(alias)
+            .function_version(to)
+            .routing_config(
+                aws_sdk_lambda::types::AliasRoutingConfiguration::builder()
+                    .set_additional_version_weights(Some(HashMap::new()))
+                    .build(),
+            )
+            .description(record.render())
+            .set_revision_id(revision.clone())
+            .send()
+    })
+    .await
+    .map_err(|e| {
+        if e.is_not_found() {
+            format!("version {to} of `{function}` no longer exists (deleted or pruned), so `{alias}` cannot go back to it")
+        } else {
+            e.message
+        }
+    })?;
+    Ok(RolledBack {
+        alias_arn: output.alias_arn().unwrap_or_default().to_owned(),
+        from: from.to_owned(),
+        to: to.to_owned(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,6 +45,19 @@ impl Output {
     }
 }
 
+/// A requested action on the completed check run (the Roll back button), and the `external_id`
+/// that tells its workflow what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    pub external_id: String,
+    /// At most 20 characters.
+    pub label: String,
+    /// At most 40 characters.
+    pub description: String,
+    /// At most 20 characters.
+    pub identifier: String,
+}
+
 /// `success`, `failure`, `cancelled` or `timed_out`.
 pub fn conclusion(status: RunStatus) -> &'static str {
     match status {
@@ -147,13 +160,14 @@ impl CheckRun {
     }
 
     /// Sends every annotation, 50 per request, then completes the run with `conclusion`; the
-    /// last batch rides on the completing request.
+    /// last batch rides on the completing request, with the `button` when there is one.
     pub async fn complete(
         &self,
         client: &Client,
         conclusion: &str,
         output: &Output,
         annotations: &[Annotation],
+        button: Option<&Button>,
     ) -> Result<(), ApiError> {
         let values: Vec<Value> = annotations.iter().filter_map(annotation_json).collect();
         let mut batches: Vec<&[Value]> = values.chunks(ANNOTATIONS_PER_REQUEST).collect();
@@ -162,12 +176,20 @@ impl CheckRun {
             let body = json!({ "output": output.json(batch) });
             client.patch(&self.route(client), &body).await?;
         }
-        let body = json!({
+        let mut body = json!({
             "status": "completed",
             "conclusion": conclusion,
             "completed_at": timestamp(chrono::Utc::now()),
             "output": output.json(last),
         });
+        if let Some(button) = button {
+            body["external_id"] = json!(button.external_id);
+            body["actions"] = json!([{
+                "label": clip(&button.label, 20),
+                "description": clip(&button.description, 40),
+                "identifier": clip(&button.identifier, 20),
+            }]);
+        }
         client.patch(&self.route(client), &body).await.map(|_| ())
     }
 

@@ -8,6 +8,7 @@
 
 pub mod check_run;
 pub mod client;
+pub mod comment;
 pub mod deployment;
 
 use std::sync::Mutex;
@@ -24,6 +25,7 @@ use crate::report::annotations::Annotation;
 use crate::report::files::WorkflowFiles;
 use crate::report::summary;
 use crate::report::terminal::Terminal;
+use crate::settings::button::{self, DeployRecord, DeployedFunction};
 use crate::settings::github::{GithubContext, check_name};
 use crate::settings::{GithubSettings, Workflow};
 use check_run::{CheckRun, Output};
@@ -129,11 +131,15 @@ impl Reporting {
         self.lock().as_ref().is_some_and(|a| a.check.is_some())
     }
 
-    /// Completes the check run (with `found` as its annotations) and the deployment.
+    /// Completes the check run (with `found` as its annotations) and the deployment, and
+    /// writes the pull request's preview comment.
     pub async fn finish(&self, report: &mut RunReport, found: &[Annotation]) {
         let Some(mut active) = self.lock().take() else {
             return;
         };
+        if let (Some(client), Some(number)) = (&active.client, self.settings.preview_comment) {
+            self.comment(client, number, report).await;
+        }
         if let (Some(client), Some(check)) = (&active.client, active.check.take()) {
             report.check_run_id = Some(check.run.id);
             self.complete_check(client, check, report, found).await;
@@ -288,8 +294,78 @@ impl Reporting {
             text: summary::check_run_text(report),
         };
         let conclusion = check_run::conclusion(report.status);
-        if let Err(err) = check.run.complete(client, conclusion, &output, found).await {
+        let button = self.rollback_button(report);
+        if let Err(err) = check
+            .run
+            .complete(client, conclusion, &output, found, button.as_ref())
+            .await
+        {
             self.warn(report, format!("the check run was not completed: {err}"));
+        }
+    }
+
+    /// The Roll back button, on the check run of a `run` that moved every alias of a
+    /// non-preview environment from an earlier version to a new one.
+    fn rollback_button(&self, report: &mut RunReport) -> Option<check_run::Button> {
+        let moved = |e: &crate::base::report::DeployEntry| {
+            e.error.is_none()
+                && !e.rolled_back
+                && !e.previous_version.is_empty()
+                && e.previous_version != e.version
+        };
+        if report.command != "run"
+            || report.status != crate::base::report::RunStatus::Succeeded
+            || report.preview.is_some()
+            || report.deploy.is_empty()
+            || !report.deploy.iter().all(moved)
+        {
+            return None;
+        }
+        let record = DeployRecord {
+            run_key: self.settings.run_key.clone(),
+            environment: report.environment.clone().unwrap_or_default(),
+            alias: report.deploy[0].alias.clone(),
+            functions: report
+                .deploy
+                .iter()
+                .map(|e| DeployedFunction {
+                    name: e.function_name.clone(),
+                    version: e.version.clone(),
+                    previous: e.previous_version.clone(),
+                })
+                .collect(),
+        };
+        let Some(external_id) = record.render() else {
+            report.notes.push(format!(
+                "No Roll back button: what this deploy moved does not fit in the check run's `external_id` ({} characters at most); `lambda-pipeline rollback` still moves the alias back",
+                button::EXTERNAL_ID_LIMIT
+            ));
+            return None;
+        };
+        Some(check_run::Button {
+            external_id,
+            label: button::LABEL.to_owned(),
+            description: record.description(),
+            identifier: button::IDENTIFIER.to_owned(),
+        })
+    }
+
+    /// Creates or updates the pull request's preview comment. A token without
+    /// `pull-requests: write` only loses the comment.
+    async fn comment(&self, client: &Client, number: u64, report: &mut RunReport) {
+        let environment = report.environment.clone().unwrap_or_default();
+        let text = summary::preview_comment(report);
+        match comment::upsert(client, number, &environment, &text).await {
+            Ok(comment::Upserted::Created(id)) => {
+                self.note(format!("created the preview comment ({id}) on #{number}"))
+            }
+            Ok(comment::Upserted::Updated(id)) => {
+                self.note(format!("updated the preview comment ({id}) on #{number}"))
+            }
+            Err(err) if err.is_forbidden() => report.notes.push(format!(
+                "The pull request was not commented on: {err}. Grant the job `permissions: pull-requests: write` for the preview comment"
+            )),
+            Err(err) => self.warn(report, format!("the preview comment was not written: {err}")),
         }
     }
 
@@ -433,7 +509,7 @@ pub async fn complete_stale(
         text: None,
     };
     check
-        .complete(&client, conclusion, &output, &[])
+        .complete(&client, conclusion, &output, &[], None)
         .await
         .map_err(|e| format!("post: cannot complete check run {id}: {e}"))?;
     Ok(format!("post: check run {id} completed as `{conclusion}`"))

@@ -61,7 +61,12 @@ impl WorkflowFiles {
             return;
         };
         let mut records = if report.deploy.is_empty() {
-            Vec::new()
+            // A run that chose to deploy nothing still says so.
+            report
+                .skipped
+                .iter()
+                .map(|_| ("deployed".to_owned(), "false".to_owned()))
+                .collect()
         } else {
             deploy_records(&report.deploy)
         };
@@ -74,6 +79,16 @@ impl WorkflowFiles {
         records.push(("status".to_owned(), report.status.name().to_owned()));
         if let Some(id) = report.check_run_id {
             records.push(("check-run-id".to_owned(), id.to_string()));
+        }
+        if let Some(preview) = report.preview.as_ref().filter(|p| !p.removed) {
+            let urls: Vec<&str> = preview
+                .functions
+                .iter()
+                .filter_map(|f| f.url.as_deref())
+                .collect();
+            if !urls.is_empty() {
+                records.push(("preview-url".to_owned(), urls.join(",")));
+            }
         }
         if let Err(err) = workflow::append_records(path, &records) {
             self.terminal.err(&format!(

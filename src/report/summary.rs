@@ -7,8 +7,8 @@
 use std::fmt::Write as _;
 
 use crate::base::report::{
-    ArtifactReport, DeployEntry, ImageReport, PhaseReport, PhaseStatus, RunReport, RunStatus,
-    TestReport,
+    ArtifactReport, DeployEntry, ImageReport, PhaseReport, PhaseStatus, PreviewReport, RunReport,
+    RunStatus, TestReport,
 };
 
 /// GitHub's limit on a check run's `output.summary` and `output.text`.
@@ -36,6 +36,22 @@ pub fn heading(report: &RunReport) -> String {
 
 /// A one-line title for the check run.
 pub fn title(report: &RunReport) -> String {
+    if let Some(skipped) = report.skipped.as_ref().filter(|_| report.error.is_none()) {
+        return skipped.title.clone();
+    }
+    if let Some(preview) = report.preview.as_ref().filter(|_| report.error.is_none()) {
+        return if preview.removed {
+            format!("Preview `{}` removed", preview.alias)
+        } else {
+            format!("Preview `{}` deployed", preview.alias)
+        };
+    }
+    if report.command == "rollback" {
+        return match report.status {
+            RunStatus::Succeeded => "Rolled back".to_owned(),
+            _ => "Rollback failed".to_owned(),
+        };
+    }
     match (report.status, report.failed_phase) {
         (RunStatus::Succeeded, _) if report.deploy.iter().any(|d| d.deployed) => {
             "Built and deployed".to_owned()
@@ -60,7 +76,16 @@ pub fn markdown(report: &RunReport) -> String {
     if let Some(error) = &report.error {
         let _ = writeln!(out, "> [!CAUTION]\n> {}\n", one_line(error));
     }
-    out.push_str(&phase_table(&report.phases));
+    if let Some(skipped) = &report.skipped {
+        let _ = writeln!(
+            out,
+            "> [!NOTE]\n> **{}**\n\n{}\n",
+            skipped.title, skipped.detail
+        );
+    }
+    if !report.phases.is_empty() || (report.skipped.is_none() && report.command != "rollback") {
+        out.push_str(&phase_table(&report.phases));
+    }
     if let Some(artifacts) = &report.artifacts {
         let all: Vec<&ArtifactReport> = artifacts
             .primary
@@ -82,8 +107,17 @@ pub fn markdown(report: &RunReport) -> String {
             out.push_str(&notes);
         }
     }
+    if let Some(preview) = &report.preview {
+        out.push_str(&preview_section(preview));
+    }
     if !report.test_reports.is_empty() {
         out.push_str(&test_section(&report.test_reports));
+    }
+    if !report.notes.is_empty() {
+        out.push_str("\n### Notes\n\n");
+        for note in &report.notes {
+            let _ = writeln!(out, "- {note}");
+        }
     }
     if !report.warnings.is_empty() {
         out.push_str("\n### Warnings\n\n");
@@ -167,7 +201,9 @@ fn facts(report: &RunReport) -> String {
     if let Some(commit) = &report.commit {
         facts.push(format!("commit `{}`", &commit[..commit.len().min(12)]));
     }
-    facts.push(format!("buildspec `{}`", report.buildspec));
+    if !report.buildspec.is_empty() {
+        facts.push(format!("buildspec `{}`", report.buildspec));
+    }
     facts.push(format!("took {}", duration(report.duration_ms)));
     facts.join(" · ")
 }
@@ -329,6 +365,89 @@ fn deploy_notes(entries: &[DeployEntry]) -> String {
         .map(|note| format!("- {note}\n"))
         .collect::<Vec<_>>()
         .concat()
+}
+
+/// `### Preview`: per function, the alias ARN, the version and the URL; or what closing the
+/// pull request removed.
+fn preview_section(preview: &PreviewReport) -> String {
+    let mut out = String::new();
+    if preview.removed {
+        let _ = writeln!(
+            out,
+            "\n### Preview `{}` removed\n\n| Function | Deleted versions | Kept | Result |\n|---|---|---|---|",
+            preview.alias
+        );
+        for function in &preview.functions {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                function.function_name,
+                or_dash(&function.deleted_versions.join(", ")),
+                or_dash(&cell(&function.kept_versions.join("; "))),
+                function
+                    .error
+                    .as_deref()
+                    .map(|e| format!("⚠️ {}", cell(&one_line(e))))
+                    .unwrap_or_else(|| "✅ removed".to_owned()),
+            );
+        }
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "\n### Preview `{}`\n\n| Function | Version | Alias ARN | URL |\n|---|---|---|---|",
+        preview.alias
+    );
+    for function in &preview.functions {
+        let url = match (&function.url, &function.error) {
+            (Some(url), _) => format!(
+                "{url} ({})",
+                function.url_auth_type.as_deref().unwrap_or_default()
+            ),
+            (None, Some(error)) => format!("⚠️ {}", cell(&one_line(error))),
+            (None, None) => "–".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | `{}` | {url} |",
+            function.function_name,
+            or_dash(&function.version),
+            function.alias_arn
+        );
+    }
+    out
+}
+
+/// The body of the pull request's preview comment: where the preview is, or why there is none,
+/// and a link to the run. The comment is rewritten on every push.
+pub fn preview_comment(report: &RunReport) -> String {
+    let environment = report.environment.as_deref().unwrap_or("default");
+    let mut out = String::new();
+    let status = if report.status == RunStatus::Succeeded {
+        "✅"
+    } else {
+        "❌"
+    };
+    let _ = writeln!(
+        out,
+        "### {status} lambda-pipeline preview · {environment}\n"
+    );
+    if let Some(commit) = &report.commit {
+        let _ = writeln!(out, "Commit `{}`\n", &commit[..commit.len().min(12)]);
+    }
+    if let Some(error) = &report.error {
+        let _ = writeln!(out, "> [!CAUTION]\n> {}\n", one_line(error));
+    }
+    if let Some(skipped) = &report.skipped {
+        let _ = writeln!(out, "**{}**\n\n{}", skipped.title, skipped.detail);
+    }
+    if let Some(preview) = &report.preview {
+        out.push_str(preview_section(preview).trim_start_matches('\n'));
+    }
+    if let Some(url) = &report.run_url {
+        let _ = write!(out, "\n[Workflow run]({url})\n");
+    }
+    out
 }
 
 fn test_section(reports: &[TestReport]) -> String {

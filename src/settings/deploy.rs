@@ -21,7 +21,7 @@ use crate::cli::Inputs;
 use crate::env::Env;
 
 /// Keys a `targets` entry may have.
-const TARGET_KEYS: [&str; 14] = [
+const TARGET_KEYS: [&str; 17] = [
     "function",
     "alias",
     "region",
@@ -36,6 +36,9 @@ const TARGET_KEYS: [&str; 14] = [
     "config",
     "environment-variables",
     "create-function",
+    "preview",
+    "preview-url",
+    "paths",
 ];
 
 /// How traffic moves from the old version to the new one.
@@ -125,6 +128,12 @@ pub struct DeployPlan {
     pub wait_timeout: Duration,
     pub s3: Option<S3Location>,
     pub notify: Option<super::notify::NotifySettings>,
+    /// A pull request's preview (`preview: true` on a `pull_request` event).
+    pub preview: Option<super::preview::Preview>,
+    /// `paths`: build and deploy only when a file changed since the deployed commit matches.
+    pub paths: Option<super::preview::Paths>,
+    /// A `rollback` asked for by the Roll back button of a deploy's check run.
+    pub button: Option<super::button::ButtonRollback>,
 }
 
 impl Default for DeployPlan {
@@ -138,6 +147,9 @@ impl Default for DeployPlan {
             wait_timeout: crate::base::limits::DEFAULT_WAIT_TIMEOUT,
             s3: None,
             notify: None,
+            preview: None,
+            paths: None,
+            button: None,
         }
     }
 }
@@ -170,7 +182,7 @@ pub fn resolve(inputs: &Inputs, env: &Env, source_dir: &Path) -> Result<DeployPl
         );
     }
     let environment = select_environment(inputs, env)?;
-    let mut targets = match (&targets_map, &inputs.function_name) {
+    let (mut targets, options) = match (&targets_map, &inputs.function_name) {
         (Some(map), _) => targets_from_map(
             map,
             environment.as_deref(),
@@ -178,8 +190,11 @@ pub fn resolve(inputs: &Inputs, env: &Env, source_dir: &Path) -> Result<DeployPl
             source_dir,
             &mut notes,
         )?,
-        (None, Some(names)) => targets_from_names(names, environment.as_deref(), &defaults)?,
-        (None, None) => Vec::new(),
+        (None, Some(names)) => (
+            targets_from_names(names, environment.as_deref(), &defaults)?,
+            defaults.environment.clone(),
+        ),
+        (None, None) => (Vec::new(), defaults.environment.clone()),
     };
     let image = inputs.image_uri.is_some();
     for target in &mut targets {
@@ -190,6 +205,8 @@ pub fn resolve(inputs: &Inputs, env: &Env, source_dir: &Path) -> Result<DeployPl
             check_creatable(target, image)?;
         }
     }
+    let url_auth = super::preview::UrlAuth::parse(inputs.preview_url_auth_type.as_deref())?;
+    let preview = super::preview::apply(env, &options, url_auth, &mut targets)?;
     Ok(DeployPlan {
         environment: environment.unwrap_or_else(|| "default".to_owned()),
         targets,
@@ -204,6 +221,9 @@ pub fn resolve(inputs: &Inputs, env: &Env, source_dir: &Path) -> Result<DeployPl
             .unwrap_or(crate::base::limits::DEFAULT_WAIT_TIMEOUT),
         s3: s3_location(inputs)?,
         notify: super::notify::settings(inputs)?,
+        preview,
+        paths: options.paths,
+        button: None,
     })
 }
 
@@ -223,6 +243,8 @@ struct TargetDefaults {
     config: Option<FunctionConfig>,
     environment_variables: EnvironmentMode,
     create_function: bool,
+    /// `preview`, `preview-url`, `paths`: per environment, not per function.
+    environment: super::preview::EnvironmentOptions,
 }
 
 impl TargetDefaults {
@@ -315,6 +337,7 @@ impl TargetDefaults {
                 inputs.create_function.as_deref(),
                 false,
             )?,
+            environment: super::preview::EnvironmentOptions::from_inputs(inputs)?,
         })
     }
 
@@ -483,7 +506,7 @@ fn targets_from_map(
     defaults: &TargetDefaults,
     source_dir: &Path,
     notes: &mut Vec<String>,
-) -> Result<Vec<FunctionTarget>, InputError> {
+) -> Result<(Vec<FunctionTarget>, super::preview::EnvironmentOptions), InputError> {
     let entries = map_entries(&source.root);
     let names: Vec<String> = entries
         .iter()
@@ -516,14 +539,15 @@ fn targets_from_map(
     target_entry(source, entry, defaults, source_dir, notes)
 }
 
-/// One environment's entry: a function name, a list of names, or a map of settings.
+/// One environment's entry: a function name, a list of names, or a map of settings; with the
+/// environment's own options.
 fn target_entry(
     source: &TargetsSource,
     entry: &Node,
     defaults: &TargetDefaults,
     source_dir: &Path,
     notes: &mut Vec<String>,
-) -> Result<Vec<FunctionTarget>, InputError> {
+) -> Result<(Vec<FunctionTarget>, super::preview::EnvironmentOptions), InputError> {
     let error = |node: &Node, message: &str| {
         located(
             &source.origin,
@@ -628,6 +652,10 @@ fn target_entry(
                             _ => split_list(&text()?),
                         }
                     }
+                    "preview" | "preview-url" | "paths" => settings
+                        .environment
+                        .set(key_name, value)
+                        .map_err(|message| error(value, &message))?,
                     other => {
                         let suggestion = nearest(other, &TARGET_KEYS)
                             .map(|s| format!("; did you mean `{s}`?"))
@@ -661,14 +689,15 @@ fn target_entry(
                 .with_hint("write `function: <name or ARN>` under the environment"));
         }
     }
-    functions
+    let targets = functions
         .into_iter()
         .map(|(function, node)| {
             settings
                 .target(&function, "targets")
                 .map_err(|err| error(&node, &err.message))
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((targets, settings.environment))
 }
 
 /// A scalar's text, or a flow/block map or list re-rendered as JSON (for `smoke-test`).

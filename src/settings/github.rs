@@ -27,6 +27,8 @@ pub struct GithubSettings {
     pub deployment: bool,
     /// `<run id>-<attempt>-<job>`: with the environment, the check run's `external_id`.
     pub run_key: String,
+    /// The pull request whose single preview comment is created or updated (`preview`).
+    pub preview_comment: Option<u64>,
     /// `STATE_check_run_id` and `STATE_stop_reason`, for `post`.
     pub recorded_check_run: Option<String>,
     pub recorded_stop_reason: Option<String>,
@@ -71,6 +73,7 @@ impl GithubSettings {
                 env.get("GITHUB_RUN_ATTEMPT").unwrap_or("1"),
                 env.get("GITHUB_JOB").unwrap_or("job"),
             ),
+            preview_comment: None,
             recorded_check_run: env.get("STATE_check_run_id").map(str::to_owned),
             recorded_stop_reason: env.get("STATE_stop_reason").map(str::to_owned),
         })
@@ -119,7 +122,8 @@ impl GithubContext {
 
 /// The commit a check run must be created on (research table §2.5): the `sha` input, else the
 /// pull request's head for `pull_request*` events (`GITHUB_SHA` is a test merge commit there),
-/// `workflow_run.head_sha`, `deployment.sha`, else `GITHUB_SHA`.
+/// `workflow_run.head_sha`, `deployment.sha`, `check_run.head_sha` (a Roll back button reports
+/// beside the check run it came from), else `GITHUB_SHA`.
 pub fn head_sha(env: &Env, sha_input: Option<&str>) -> Option<String> {
     if let Some(sha) = sha_input.map(str::trim).filter(|s| !s.is_empty()) {
         return Some(sha.to_owned());
@@ -131,6 +135,8 @@ pub fn head_sha(env: &Env, sha_input: Option<&str>) -> Option<String> {
         Some("/workflow_run/head_sha")
     } else if event == "deployment" {
         Some("/deployment/sha")
+    } else if event == "check_run" {
+        Some("/check_run/head_sha")
     } else {
         None
     };

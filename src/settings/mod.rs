@@ -5,11 +5,13 @@
 //! `--show-settings` prints the result, secrets redacted.
 //! Owns: reading `Cli` and `Env`. Must not: run anything, call AWS or GitHub, print.
 
+pub mod button;
 pub mod deploy;
 pub mod function_config;
 pub mod github;
 pub mod import;
 pub mod notify;
+pub mod preview;
 pub mod runtimes;
 pub mod values;
 
@@ -187,7 +189,11 @@ impl Settings {
                 ..BuildSettings::default()
             }
         };
-        let deploy = if uses(&[Command::Run, Command::Rollback]) {
+        let deploy = if uses(&[Command::Rollback])
+            && let Some(plan) = button::resolve(inputs, env, &source_dir)?
+        {
+            plan
+        } else if uses(&[Command::Run, Command::Rollback]) {
             deploy::resolve(inputs, env, &source_dir)?
         } else {
             DeployPlan::default()
@@ -218,7 +224,14 @@ impl Settings {
                 .get("SOURCE_DATE_EPOCH")
                 .and_then(|v| v.trim().parse().ok()),
         };
-        let github = GithubSettings::resolve(inputs, env, command.clone())?;
+        let mut github = GithubSettings::resolve(inputs, env, command.clone())?;
+        if let Some(preview) = &deploy.preview {
+            // The environment's GitHub deployment stays the environment's: a preview is not it.
+            github.deployment = false;
+            if !matches!(preview.action, preview::PreviewAction::Fork { .. }) {
+                github.preview_comment = Some(preview.number);
+            }
+        }
         let import = match &command {
             Command::Import(args) => Some(ImportSettings::resolve(args, inputs, &source_dir)?),
             _ => None,

@@ -18,6 +18,12 @@
 //! PublishVersion, answering 412 PreconditionFailedException as Lambda does. Requests are then
 //! handled one at a time, so a check and the update it guards are atomic.
 //!
+//! Function URLs (`FaultProxy::with_function_urls`) are kept by the proxy per function and
+//! qualifier: moto 5.2 ignores the `Qualifier` of Create/Get/Update/DeleteFunctionUrlConfig and
+//! keeps one URL per function, so two preview aliases would share (and delete) one URL. The
+//! proxy answers those four calls as Lambda does, refusing a qualifier that is not an alias in
+//! moto.
+//!
 //! The proxy runs on its own thread and runtime, so it serves synchronous tests that spawn the
 //! binary as well as async ones.
 
@@ -217,6 +223,23 @@ struct State {
     arrivals: Vec<(String, String)>,
     chaos: Option<Chaos>,
     guards: Option<Arc<tokio::sync::Mutex<Guards>>>,
+    urls: Option<Arc<Mutex<FunctionUrls>>>,
+}
+
+/// Function URL configurations, per (function, qualifier).
+#[derive(Default)]
+struct FunctionUrls {
+    configs: std::collections::BTreeMap<(String, String), Value>,
+    next: u64,
+}
+
+/// One function URL the proxy keeps: `(function, qualifier, auth type, url)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionUrl {
+    pub function: String,
+    pub qualifier: String,
+    pub auth_type: String,
+    pub url: String,
 }
 
 /// Lambda's revision bookkeeping, kept by the proxy: moto 5 has none.
@@ -393,6 +416,34 @@ impl FaultProxy {
         self
     }
 
+    /// Keeps function URL configurations per qualifier, as Lambda does (moto does not).
+    pub fn with_function_urls(self) -> FaultProxy {
+        self.state.lock().unwrap().urls = Some(Default::default());
+        self
+    }
+
+    /// The function URLs the proxy keeps.
+    pub fn function_urls(&self) -> Vec<FunctionUrl> {
+        let state = self.state.lock().unwrap();
+        let Some(urls) = &state.urls else {
+            return Vec::new();
+        };
+        urls.lock()
+            .unwrap()
+            .configs
+            .iter()
+            .map(|((function, qualifier), config)| FunctionUrl {
+                function: function.clone(),
+                qualifier: qualifier.clone(),
+                auth_type: config["AuthType"].as_str().unwrap_or_default().to_owned(),
+                url: config["FunctionUrl"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            })
+            .collect()
+    }
+
     /// How many faults of each kind chaos mode injected.
     pub fn injected(&self) -> std::collections::BTreeMap<Fault, usize> {
         let state = self.state.lock().unwrap();
@@ -492,6 +543,24 @@ async fn handle(
         })
     };
     let guards = state.lock().unwrap().guards.clone();
+    let urls = state.lock().unwrap().urls.clone();
+    if action.is_none()
+        && let Some(urls) = urls
+        && let Some(response) = function_url(
+            &urls, &client, &upstream, &method, &path, &headers, &body_text,
+        )
+        .await
+    {
+        state.lock().unwrap().log.push(Recorded {
+            method: method.clone(),
+            path: path.clone(),
+            body: abbreviate(&body_text),
+            status: response.status().as_u16(),
+            injected: false,
+            tenant_id: None,
+        });
+        return Ok(response);
+    }
     let chaos = match action {
         Some(_) => None,
         None => state.lock().unwrap().chaos.as_mut().and_then(Chaos::draw),
@@ -580,6 +649,144 @@ async fn handle(
     };
     record(response.status().as_u16());
     Ok(response)
+}
+
+/// Answers `…/2021-10-31/functions/<name>/url[?Qualifier=<q>]` (Create, Get, Update, Delete)
+/// from `urls`; `None` for every other request.
+async fn function_url(
+    urls: &Mutex<FunctionUrls>,
+    client: &reqwest::Client,
+    upstream: &str,
+    method: &str,
+    path: &str,
+    headers: &hyper::HeaderMap,
+    body: &str,
+) -> Option<Response<Full<Bytes>>> {
+    let (route, query) = path.split_once('?').unwrap_or((path, ""));
+    let name = route
+        .strip_prefix("/2021-10-31/functions/")?
+        .strip_suffix("/url")?;
+    let name = percent_decode(name);
+    let name = name.rsplit(":function:").next().unwrap_or(&name).to_owned();
+    let qualifier = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("Qualifier="))
+        .map(percent_decode)
+        .unwrap_or_else(|| "$LATEST".to_owned());
+    let error = |status: u16, code: &str, message: String| {
+        let body = serde_json::json!({"message": message, "Type": "User"}).to_string();
+        Response::builder()
+            .status(status)
+            .header("x-amzn-errortype", code)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .unwrap()
+    };
+    if qualifier != "$LATEST" {
+        let alias = forward(
+            client,
+            upstream,
+            "GET",
+            &format!("/2015-03-31/functions/{name}/aliases/{qualifier}"),
+            headers,
+            Bytes::new(),
+            &[],
+        )
+        .await;
+        if !alias.status().is_success() {
+            return Some(error(
+                404,
+                "ResourceNotFoundException",
+                format!(
+                    "Function not found: arn:aws:lambda:us-east-1:123456789012:function:{name}:{qualifier}"
+                ),
+            ));
+        }
+    }
+    let key = (name.clone(), qualifier.clone());
+    let sent: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let now = "2026-11-30T12:00:00.000+0000";
+    let mut urls = urls.lock().unwrap();
+    let missing = || {
+        error(
+            404,
+            "ResourceNotFoundException",
+            format!("The resource you requested does not exist: {name}:{qualifier}"),
+        )
+    };
+    let answer = |status: u16, config: &Value| {
+        Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(config.to_string())))
+            .unwrap()
+    };
+    Some(match method {
+        "POST" => {
+            if urls.configs.contains_key(&key) {
+                return Some(error(
+                    409,
+                    "ResourceConflictException",
+                    format!(
+                        "Failed to create function url config for [functionArn = {name}:{qualifier}]. Error message:  FunctionUrlConfig exists for this Lambda function"
+                    ),
+                ));
+            }
+            urls.next += 1;
+            let config = serde_json::json!({
+                "FunctionUrl": format!("https://url{}-{}.lambda-url.us-east-1.on.aws/", urls.next, qualifier.to_lowercase().replace('$', "")),
+                "FunctionArn": format!("arn:aws:lambda:us-east-1:123456789012:function:{name}:{qualifier}"),
+                "AuthType": sent["AuthType"].clone(),
+                "CreationTime": now,
+                "LastModifiedTime": now,
+                "InvokeMode": "BUFFERED",
+            });
+            urls.configs.insert(key, config.clone());
+            answer(201, &config)
+        }
+        "GET" => match urls.configs.get(&key) {
+            Some(config) => answer(200, config),
+            None => missing(),
+        },
+        "PUT" => match urls.configs.get_mut(&key) {
+            Some(config) => {
+                if !sent["AuthType"].is_null() {
+                    config["AuthType"] = sent["AuthType"].clone();
+                }
+                config["LastModifiedTime"] = now.into();
+                answer(200, config)
+            }
+            None => missing(),
+        },
+        "DELETE" => match urls.configs.remove(&key) {
+            Some(_) => Response::builder()
+                .status(204)
+                .body(Full::new(Bytes::new()))
+                .unwrap(),
+            None => missing(),
+        },
+        _ => return None,
+    })
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%'
+            && let Some(byte) = text
+                .get(index + 1..index + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        {
+            out.push(byte);
+            index += 3;
+        } else {
+            out.push(bytes[index]);
+            index += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn abbreviate(body: &str) -> String {
