@@ -691,13 +691,18 @@ async fn a_preview_with_paths_starts_only_when_its_code_moves_and_keeps_its_comm
     let first = commit(&repo, &[], "the project");
     let main = run(with_paths(test, &first)).await;
     assert_eq!(main.code, 0, "{main}");
-    let pull = |action: &str, commit: &str| {
+    // The checkout holds the test merge commit; the event names the head commit.
+    let pull = |action: &str, head: &str| {
+        let test = reuse(&github, &proxy, &name, &repo);
+        let ws = test.workspace();
+        git(&ws, &["checkout", "-q", "-b", "merge"]);
+        let merge = commit(&ws, &[("MERGE_MARKER", head)], "test merge commit");
         on_event(
-            with_paths(reuse(&github, &proxy, &name, &repo), commit)
+            with_paths(test, &merge)
                 .input("preview", "true")
                 .input("preview-url", "true"),
             "pull_request",
-            &pull_request_event(action, 5, HEAD_SHA, "octo/hello", false),
+            &pull_request_event(action, 5, head, "octo/hello", false),
         )
     };
 
@@ -721,7 +726,12 @@ async fn a_preview_with_paths_starts_only_when_its_code_moves_and_keeps_its_comm
     );
     let out = run(pull("synchronize", &code)).await;
     assert_eq!(out.code, 0, "{out}");
-    assert_eq!(alias(&name, "pr-5").await.unwrap().0, "2");
+    let (version, _, record) = alias(&name, "pr-5").await.unwrap();
+    assert_eq!(version, "2");
+    assert!(
+        record.contains(&format!("commit={}", &code[..12])),
+        "the head, not the merge: {record}"
+    );
     let url = out.outputs()["preview-url"].clone();
 
     // Docs again: nothing rebuilt, and the comment still says where the preview is.

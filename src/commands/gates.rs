@@ -117,7 +117,13 @@ pub async fn unchanged(context: &Context, report: &mut RunReport) -> bool {
         return false;
     }
     let served = deploy::served::read(&context.stage, &settings.env, plan).await;
-    let new = settings.workflow.commit.as_deref().unwrap_or("HEAD");
+    // A pull request builds its test merge commit, which is what the checkout holds; a
+    // preview's alias records the head it was built from, an ancestor of the next head, so
+    // the diff can only be wider than the pull request's own changes, never narrower.
+    let new = match (&plan.preview, settings.workflow.commit.as_deref()) {
+        (None, Some(commit)) => commit,
+        _ => "HEAD",
+    };
     let mut unchanged = Vec::new();
     for (target, served) in plan.targets.iter().zip(served) {
         let why_build = match served {

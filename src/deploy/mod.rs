@@ -277,7 +277,12 @@ pub async fn run(
         dry_run: plan.dry_run,
         wait_timeout: plan.wait_timeout,
         s3: plan.s3.clone(),
-        commit: workflow.commit.clone(),
+        // A preview records its pull request's head: `GITHUB_SHA` is a test merge commit.
+        commit: plan
+            .preview
+            .as_ref()
+            .and_then(|p| p.head_sha.clone())
+            .or_else(|| workflow.commit.clone()),
         run_url: workflow.run_url.clone(),
         version_note: plan.preview.as_ref().map(|p| p.version_tag()),
         limiter,

@@ -210,6 +210,9 @@ pub struct Preview {
     pub url: Option<UrlAuth>,
     /// The pull request was merged (on `closed`).
     pub merged: bool,
+    /// The pull request's head commit. A preview records it (not `GITHUB_SHA`, a test merge
+    /// commit that a later checkout no longer has), so that `paths` can compare with it.
+    pub head_sha: Option<String>,
 }
 
 impl Preview {
@@ -234,6 +237,7 @@ pub struct PullRequest {
     /// The head repository when it is not the base repository (`owner/repo`, or `a deleted
     /// fork`).
     pub fork: Option<String>,
+    pub head_sha: Option<String>,
 }
 
 impl PullRequest {
@@ -280,6 +284,10 @@ impl PullRequest {
                 .to_owned(),
             merged: pull.get("merged").and_then(Value::as_bool).unwrap_or(false),
             fork,
+            head_sha: pull
+                .pointer("/head/sha")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         })
     }
 }
@@ -331,6 +339,7 @@ pub fn apply(
         action,
         url: options.preview_url.then_some(url_auth),
         merged: pull.merged,
+        head_sha: pull.head_sha,
     }))
 }
 
