@@ -416,20 +416,7 @@ impl Deployer<'_> {
             ));
             return Ok(Outcome::Succeeded);
         }
-        if let Some(test) = &self.target.smoke_test {
-            self.progress(format!("smoke test: invoking version {version}"));
-            smoke::run(
-                &self.clients.lambda,
-                &self.shared.limiter,
-                self.function(),
-                &version,
-                test,
-                self.deadline(),
-            )
-            .await
-            .map_err(fail("smoke-test"))?;
-            self.progress("smoke test passed".to_owned());
-        }
+        self.smoke_test(&version).await?;
         if let Some(count) = provisioned {
             entry.provisioned_concurrency = Some(count);
             self.progress(format!(
@@ -443,6 +430,26 @@ impl Deployer<'_> {
             self.wait_provisioned(entry, before, &version).await?;
         }
         Ok(outcome)
+    }
+
+    /// The smoke test against `version`, when the target has one.
+    async fn smoke_test(&self, version: &str) -> Result<(), Failure> {
+        let Some(test) = &self.target.smoke_test else {
+            return Ok(());
+        };
+        self.progress(format!("smoke test: invoking version {version}"));
+        smoke::run(
+            &self.clients.lambda,
+            &self.shared.limiter,
+            self.function(),
+            version,
+            test,
+            self.deadline(),
+        )
+        .await
+        .map_err(fail("smoke-test"))?;
+        self.progress("smoke test passed".to_owned());
+        Ok(())
     }
 
     /// Waits until the published `version` reads Active; records whether it has a SnapStart
@@ -851,20 +858,7 @@ impl Deployer<'_> {
         entry.published_version = Some(version.clone());
         entry.version = version.clone();
         self.wait_until_active(&version, entry).await?;
-        if let Some(test) = &self.target.smoke_test {
-            self.progress(format!("smoke test: invoking version {version}"));
-            smoke::run(
-                &self.clients.lambda,
-                &self.shared.limiter,
-                self.function(),
-                &version,
-                test,
-                self.deadline(),
-            )
-            .await
-            .map_err(fail("smoke-test"))?;
-            self.progress("smoke test passed".to_owned());
-        }
+        self.smoke_test(&version).await?;
         self.move_alias(entry, None, &version).await
     }
 
