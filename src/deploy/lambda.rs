@@ -486,13 +486,18 @@ impl Deployer<'_> {
         Ok(())
     }
 
-    /// The alias's provisioned concurrency, when it has some (`None` when it has none, or when
-    /// it cannot be read: that only loses the wait for READY).
-    async fn provisioned_concurrency(&self) -> Option<i32> {
-        let result = retry::call(
+    /// GetProvisionedConcurrencyConfig of the target's alias.
+    async fn read_provisioned(
+        &self,
+        deadline: Instant,
+    ) -> Result<
+        aws_sdk_lambda::operation::get_provisioned_concurrency_config::GetProvisionedConcurrencyConfigOutput,
+        retry::CallError,
+    >{
+        retry::call(
             &self.shared.limiter,
             "GetProvisionedConcurrencyConfig",
-            self.deadline(),
+            deadline,
             || {
                 self.clients
                     .lambda
@@ -502,8 +507,13 @@ impl Deployer<'_> {
                     .send()
             },
         )
-        .await;
-        match result {
+        .await
+    }
+
+    /// The alias's provisioned concurrency, when it has some (`None` when it has none, or when
+    /// it cannot be read: that only loses the wait for READY).
+    async fn provisioned_concurrency(&self) -> Option<i32> {
+        match self.read_provisioned(self.deadline()).await {
             Ok(config) => config.requested_provisioned_concurrent_executions(),
             Err(err) => {
                 if !matches!(
@@ -531,21 +541,7 @@ impl Deployer<'_> {
         let deadline = self.deadline();
         let mut interval = Duration::from_millis(250);
         let problem = loop {
-            let result = retry::call(
-                &self.shared.limiter,
-                "GetProvisionedConcurrencyConfig",
-                deadline,
-                || {
-                    self.clients
-                        .lambda
-                        .get_provisioned_concurrency_config()
-                        .function_name(self.function())
-                        .qualifier(&self.target.alias)
-                        .send()
-                },
-            )
-            .await;
-            let config = match result {
+            let config = match self.read_provisioned(deadline).await {
                 Ok(config) => config,
                 Err(err) => break err.message,
             };
