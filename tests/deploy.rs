@@ -4,6 +4,7 @@
 //! every test shares one moto.
 
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 
 use base64::Engine as _;
 use lambda_pipeline::base::report::{ArtifactReport, RunReport};
@@ -1449,4 +1450,45 @@ async fn a_failed_deploy_summary_names_the_published_version_not_the_old_one() {
     );
     assert!(row.contains("alias serves version 1"), "{row}");
     assert!(row.contains('❌'), "{row}");
+}
+
+/// A reader that goes away (`lambda-pipeline run | head -1`) ends the output, not the deploy.
+/// Standard output and error are pipes whose read ends are closed before the process starts,
+/// so every write fails with EPIPE; the run still builds, deploys, moves the alias and writes
+/// its report, and exits 0 (a panic on the first write would exit 101 with the alias unmoved).
+#[test]
+fn a_closed_stdout_does_not_stop_a_deploy() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let name = unique("pipe");
+    runtime.block_on(create_function(&name));
+    let test = Test::new()
+        .aws()
+        .github_actions()
+        .buildspec(
+            "version: 0.2\nphases:\n  build:\n    commands:\n      - seq 1 5000\nartifacts:\n  files: [lambda_function.py]\n",
+        )
+        .file(
+            "lambda_function.py",
+            "def lambda_handler(event, context):\n    return 'piped'\n",
+        )
+        .input("function-name", &name)
+        .arg("run");
+    let report_path = test.report_path();
+    let (stdout_reader, stdout_writer) = std::io::pipe().unwrap();
+    let (stderr_reader, stderr_writer) = std::io::pipe().unwrap();
+    drop((stdout_reader, stderr_reader));
+    let status = test
+        .command()
+        .arg(format!("--report-file={}", report_path.display()))
+        .stdin(Stdio::null())
+        .stdout(stdout_writer)
+        .stderr(stderr_writer)
+        .status()
+        .expect("run lambda-pipeline");
+    let report = std::fs::read_to_string(&report_path).unwrap_or_default();
+    assert_eq!(status.code(), Some(0), "{status:?}; report: {report}");
+    let report: Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report["status"], "SUCCEEDED", "{report:#}");
+    assert_eq!(runtime.block_on(versions(&name)), ["1"]);
+    assert_eq!(runtime.block_on(alias(&name, "live")).unwrap().0, "1");
 }

@@ -1,8 +1,11 @@
 //! The process's standard output and error, for messages that are not events: an input error
 //! before anything runs, `validate`'s verdict, the `package` summary, a reporter's own warning.
-//! Every line passes the redactor. With `report::console` and `report::workflow` (which must
+//! Every line passes the redactor. With `report::console` and `report::files` (which must
 //! write `::add-mask::` with the secret in it), the only code that writes to stdout or stderr;
-//! clippy's `print_stdout`/`print_stderr` are denied everywhere else.
+//! clippy's `print_stdout`/`print_stderr` are denied everywhere else. Writes never panic: a
+//! closed stdout or stderr drops the line and the run goes on.
+
+use std::io::{self, Write};
 
 use crate::redact::Redactor;
 
@@ -16,16 +19,15 @@ impl Terminal {
         Terminal { redactor }
     }
 
-    /// A line on stdout, redacted.
-    #[expect(clippy::print_stdout, reason = "the terminal reporter owns stdout")]
+    /// A line on stdout, redacted. A failed write is dropped: a reader that went away
+    /// (`| head`) ends the output, never the run, which may be half-way through a deploy.
     pub fn out(&self, text: &str) {
-        println!("{}", self.redactor.redact(text));
+        let _ = writeln!(io::stdout().lock(), "{}", self.redactor.redact(text));
     }
 
-    /// A line on stderr, redacted.
-    #[expect(clippy::print_stderr, reason = "the terminal reporter owns stderr")]
+    /// A line on stderr, redacted; a failed write is dropped, as on stdout.
     pub fn err(&self, text: &str) {
-        eprintln!("{}", self.redactor.redact(text));
+        let _ = writeln!(io::stderr().lock(), "{}", self.redactor.redact(text));
     }
 
     /// `warning: message` on stderr and, in a job, the same as a warning annotation on stdout.
