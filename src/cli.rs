@@ -25,6 +25,7 @@ pub struct Cli {
         global = true,
         value_name = "FORMAT",
         num_args = 0..=1,
+        require_equals = true,
         default_missing_value = "yaml"
     )]
     pub show_settings: Option<String>,
@@ -225,7 +226,14 @@ pub struct Inputs {
     pub create_function: Option<String>,
     /// Deploy even when the function already runs this exact code (import: overwrite an
     /// existing workflow).
-    #[arg(long, global = true, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
     pub force: Option<String>,
     /// S3 bucket for packages over 50 MB.
     #[arg(long, global = true, value_name = "BUCKET")]
@@ -238,7 +246,14 @@ pub struct Inputs {
     pub wait_timeout: Option<String>,
     /// Resolve everything and print the plan, change nothing (import: print the workflow
     /// instead of writing it).
-    #[arg(long, global = true, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
     pub dry_run: Option<String>,
 
     // ----- pull requests and monorepos -----

@@ -279,7 +279,7 @@ async fn variable_values_never_leave_the_process() {
     assert!(out.summary().contains("API_KEY added"), "{}", out.summary());
     let shown = deploy(&name, "v2")
         .input("function-config", &config)
-        .args(&["--show-settings", "json"])
+        .arg("--show-settings=json")
         .run();
     assert_eq!(shown.code, 0, "{shown}");
     assert!(!shown.stdout.contains(SECRET), "{shown}");

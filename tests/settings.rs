@@ -19,7 +19,7 @@ fn show_settings_resolves_without_running_anything() {
         .input("timeout", "15m")
         .input("env-vars", "API_KEY=hunter2-value")
         .env("GITHUB_REF_NAME", "main")
-        .args(&["run", "--show-settings", "json"])
+        .args(&["run", "--show-settings=json"])
         .run();
     assert_eq!(out.code, 0, "{out}");
     assert!(
@@ -78,10 +78,57 @@ fn show_settings_reports_a_bad_input_like_a_run() {
     assert!(out.stderr.contains("input `timeout`"), "{out}");
     let out = Test::new()
         .buildspec(TOUCH)
-        .args(&["build", "--show-settings", "toml"])
+        .args(&["build", "--show-settings=toml"])
         .run();
     assert_eq!(out.code, 2, "{out}");
     assert!(out.stderr.contains("`toml` is not a format"), "{out}");
+}
+
+/// `--dry-run`, `--force` and `--show-settings` take their value only after `=`, so they go
+/// before or after the command alike: the word after such a flag is the command, never read as
+/// the flag's value (`lambda-pipeline --dry-run import` used to fail with "`import` is not a
+/// boolean").
+#[test]
+fn optional_value_flags_go_before_or_after_the_command() {
+    let orders: [&[&str]; 3] = [
+        &["--dry-run", "--force", "--show-settings", "run"],
+        &["run", "--dry-run", "--force", "--show-settings"],
+        &[
+            "--dry-run=true",
+            "--force=yes",
+            "--show-settings=yaml",
+            "run",
+        ],
+    ];
+    for args in orders {
+        let out = Test::new()
+            .buildspec(TOUCH)
+            .input("function-name", "hello")
+            .args(args)
+            .run();
+        assert_eq!(out.code, 0, "{args:?}: {out}");
+        for line in ["command: run", "  force: true", "  dry_run: true"] {
+            assert!(
+                out.stdout.lines().any(|l| l == line),
+                "{args:?}: `{line}` in {out}"
+            );
+        }
+    }
+    let out = Test::new()
+        .buildspec(TOUCH)
+        .args(&["--dry-run=false", "--show-settings", "run"])
+        .input("function-name", "hello")
+        .run();
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.lines().any(|l| l == "  dry_run: false"), "{out}");
+    // A value after a space is a stray word, refused before anything runs.
+    let out = Test::new()
+        .buildspec(TOUCH)
+        .args(&["run", "--dry-run", "false"])
+        .run();
+    assert_eq!(out.code, 2, "{out}");
+    assert!(out.stderr.contains("unexpected argument 'false'"), "{out}");
+    assert!(out.workspace_file("ran").is_none(), "{out}");
 }
 
 /// Bug: the build saw the raw `environment` input, so an environment chosen through
