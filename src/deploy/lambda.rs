@@ -22,6 +22,7 @@ use super::account::AccountLimits;
 use super::config;
 use super::contents::{self, FunctionCode};
 use super::image::Image;
+use super::listing;
 use super::retry::{self, Limiter};
 use super::rollback::AliasRecord;
 use super::shift::{AliasMove, AliasState, Moved};
@@ -670,30 +671,13 @@ impl Deployer<'_> {
     async fn list_versions(
         &self,
     ) -> Result<Vec<aws_sdk_lambda::types::FunctionConfiguration>, String> {
-        let mut versions = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = retry::call(
-                &self.shared.limiter,
-                "ListVersionsByFunction",
-                self.deadline(),
-                || {
-                    self.clients
-                        .lambda
-                        .list_versions_by_function()
-                        .function_name(self.function())
-                        .set_marker(marker.clone())
-                        .send()
-                },
-            )
-            .await
-            .map_err(|e| e.message)?;
-            versions.extend(page.versions().iter().cloned());
-            marker = page.next_marker().map(str::to_owned);
-            if marker.is_none() {
-                return Ok(versions);
-            }
-        }
+        listing::versions(
+            &self.clients.lambda,
+            &self.shared.limiter,
+            self.deadline(),
+            self.function(),
+        )
+        .await
     }
 
     /// The published versions `prune` may delete, oldest first.
@@ -710,30 +694,20 @@ impl Deployer<'_> {
             .collect();
         let mut protected: Vec<String> =
             vec![entry.version.clone(), entry.previous_version.clone()];
-        let mut marker: Option<String> = None;
-        loop {
-            let page = retry::call(&self.shared.limiter, "ListAliases", self.deadline(), || {
-                self.clients
-                    .lambda
-                    .list_aliases()
-                    .function_name(self.function())
-                    .set_marker(marker.clone())
-                    .send()
-            })
-            .await
-            .map_err(|e| e.message)?;
-            for alias in page.aliases() {
-                protected.extend(alias.function_version().map(str::to_owned));
-                if let Some(weights) = alias
-                    .routing_config()
-                    .and_then(|r| r.additional_version_weights())
-                {
-                    protected.extend(weights.keys().cloned());
-                }
-            }
-            marker = page.next_marker().map(str::to_owned);
-            if marker.is_none() {
-                break;
+        let aliases = listing::aliases(
+            &self.clients.lambda,
+            &self.shared.limiter,
+            self.deadline(),
+            self.function(),
+        )
+        .await?;
+        for alias in &aliases {
+            protected.extend(alias.function_version().map(str::to_owned));
+            if let Some(weights) = alias
+                .routing_config()
+                .and_then(|r| r.additional_version_weights())
+            {
+                protected.extend(weights.keys().cloned());
             }
         }
         Ok(prunable(versions, &protected, keep))

@@ -13,6 +13,7 @@ pub mod config;
 pub mod contents;
 pub mod image;
 pub mod lambda;
+pub mod listing;
 pub mod preview;
 pub mod retry;
 pub mod rollback;

@@ -19,6 +19,7 @@ use std::time::Duration;
 use aws_sdk_lambda::types::FunctionUrlAuthType;
 use tokio::time::Instant;
 
+use super::listing;
 use super::retry::{self, Limiter};
 use super::rollback::AliasRecord;
 use crate::base::Level;
@@ -443,37 +444,18 @@ impl Cleanup<'_> {
     async fn unused_versions(&self) -> Result<(Vec<String>, Vec<String>), String> {
         let tag = version_tag(&self.preview.alias);
         let mut published = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = retry::call(
-                self.limiter,
-                "ListVersionsByFunction",
-                self.deadline,
-                || {
-                    self.client
-                        .list_versions_by_function()
-                        .function_name(self.function())
-                        .set_marker(marker.clone())
-                        .send()
-                },
-            )
-            .await
-            .map_err(|e| e.message)?;
-            for version in page.versions() {
-                let number = version.version().unwrap_or_default();
-                let tagged = version
-                    .description()
-                    .is_some_and(|d| d.split_whitespace().any(|word| word == tag));
-                if tagged && number != "$LATEST" {
-                    published.push((
-                        number.to_owned(),
-                        version.code_sha256().unwrap_or_default().to_owned(),
-                    ));
-                }
-            }
-            marker = page.next_marker().map(str::to_owned);
-            if marker.is_none() {
-                break;
+        let versions =
+            listing::versions(self.client, self.limiter, self.deadline, self.function()).await?;
+        for version in &versions {
+            let number = version.version().unwrap_or_default();
+            let tagged = version
+                .description()
+                .is_some_and(|d| d.split_whitespace().any(|word| word == tag));
+            if tagged && number != "$LATEST" {
+                published.push((
+                    number.to_owned(),
+                    version.code_sha256().unwrap_or_default().to_owned(),
+                ));
             }
         }
         if published.is_empty() {
@@ -505,46 +487,32 @@ impl Cleanup<'_> {
     /// as its `previous=`.
     async fn protected(&self) -> Result<HashMap<String, String>, String> {
         let mut protected = HashMap::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = retry::call(self.limiter, "ListAliases", self.deadline, || {
-                self.client
-                    .list_aliases()
-                    .function_name(self.function())
-                    .set_marker(marker.clone())
-                    .send()
-            })
-            .await
-            .map_err(|e| e.message)?;
-            for alias in page.aliases() {
-                let name = alias.name().unwrap_or_default();
-                if name == self.preview.alias {
-                    continue;
-                }
-                if let Some(version) = alias.function_version() {
-                    protected.insert(version.to_owned(), format!("alias `{name}` serves it"));
-                }
-                for version in alias
-                    .routing_config()
-                    .and_then(|r| r.additional_version_weights())
-                    .into_iter()
-                    .flat_map(|w| w.keys())
-                {
-                    protected.insert(version.clone(), format!("alias `{name}` sends it traffic"));
-                }
-                if let Some(previous) = alias
-                    .description()
-                    .and_then(AliasRecord::parse)
-                    .and_then(|r| r.previous)
-                {
-                    protected
-                        .entry(previous)
-                        .or_insert_with(|| format!("alias `{name}` would roll back to it"));
-                }
+        let aliases =
+            listing::aliases(self.client, self.limiter, self.deadline, self.function()).await?;
+        for alias in &aliases {
+            let name = alias.name().unwrap_or_default();
+            if name == self.preview.alias {
+                continue;
             }
-            marker = page.next_marker().map(str::to_owned);
-            if marker.is_none() {
-                break;
+            if let Some(version) = alias.function_version() {
+                protected.insert(version.to_owned(), format!("alias `{name}` serves it"));
+            }
+            for version in alias
+                .routing_config()
+                .and_then(|r| r.additional_version_weights())
+                .into_iter()
+                .flat_map(|w| w.keys())
+            {
+                protected.insert(version.clone(), format!("alias `{name}` sends it traffic"));
+            }
+            if let Some(previous) = alias
+                .description()
+                .and_then(AliasRecord::parse)
+                .and_then(|r| r.previous)
+            {
+                protected
+                    .entry(previous)
+                    .or_insert_with(|| format!("alias `{name}` would roll back to it"));
             }
         }
         Ok(protected)
